@@ -1,0 +1,54 @@
+"""The `kinact` command: one entry point, one small module per subcommand under `app/commands/`.
+
+Subcommand modules are imported only when chosen, so `kinact --help` and `kinact info` start without loading
+torch or Qt. Every problem the user can fix (a bad file, a missing SDK) arrives here as a `KinactError` and
+leaves as one line on stderr with exit code 2; anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from kinact.core.errors import KinactError
+
+#: subcommand -> (module under kinact.app.commands, one-line help). Order is the order `--help` lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("info", "summarise a recording, a dataset file or a whole dataset folder"),
+    "import": ("import_cmd", "convert a dataset file or an Azure Kinect MKV into a .kinrec recording"),
+    "bench": ("bench", "benchmarks that print ratios against a reference measured in the same run"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kinact",
+        description="Real-time human action recognition for depth sensors (skeleton + depth, TARM+CNN).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        importlib.import_module(f"kinact.app.commands.{module}").add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(f"kinact.app.commands.{args._module}")
+    try:
+        return int(module.run(args) or 0)
+    except KinactError as exc:
+        print(f"kinact {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kinact {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The .kinrec recording format (MCAP underneath) and importers from dataset files."""

@@ -1,0 +1,1 @@
+"""Offline training: declarative configs → arrays → augmentation → train → evaluate → export."""
