@@ -41,7 +41,8 @@ class Sample:
     """One labelled sequence from a dataset file.
 
     skeleton: (M, T, J, 3) float32 in `layout` units; confidence: (M, T, J) float32 (1 = tracked);
-    depth: (T, H, W) uint16 millimetres or None. `label` is 0-based; `action` its name.
+    depth: (T, H, W) uint16 millimetres, or None, or whatever a reader's `depth_transform` made of it (a depth
+    descriptor: loading 861 raw depth sequences would need ~10 GB). `label` is 0-based; `action` its name.
     """
 
     skeleton: np.ndarray
