@@ -114,3 +114,18 @@ def build_model(meta: CheckpointMeta, state_dict: dict | None = None, path=None)
             raise KinactError(f"{path or 'checkpoint'}: weights do not fit the model ({first})") from None
     model.eval()
     return model
+
+
+def format_meta(d: dict) -> str:
+    """Human-readable checkpoint card for `kinact info CKPT`."""
+    lines = [
+        f"checkpoint   {d.get('format')}",
+        f"model        {d['model'].get('name')} ({', '.join(f'{k}={v}' for k, v in d['model'].items() if k != 'name')})",
+        f"layout       {d['layout']}   frames {d['frames']}   window {d['window_seconds']:.2f} s",
+        f"features     {', '.join(d['features'])}   depth {d['depth'] or 'none'}",
+        f"classes      {len(d['classes'])}: {', '.join(d['classes'][:6])}{' …' if len(d['classes']) > 6 else ''}",
+        f"no action    {d.get('no_action') or '-'}",
+    ]
+    for k, v in (d.get("trained_on") or {}).items():
+        lines.append(f"trained_on   {k}: {v}")
+    return "\n".join(lines)
