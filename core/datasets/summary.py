@@ -151,9 +151,9 @@ def _utd(root: Path, skeleton_paths) -> dict:
     return out
 
 
-def _histogram_lines(hist: dict, width: int = 78) -> list[str]:
+def _histogram_lines(hist: dict, width: int = 84) -> list[str]:
     """Two columns when long, so 27 UTD classes (or 60 NTU ones) stay on one screen."""
-    items = [f"{_clip(name, 32):<32} {count:>4}" for name, count in hist.items()]
+    items = [f"{_clip(name, 34):<34} {count:>4}" for name, count in hist.items()]
     if len(items) <= 14:
         return ["    " + s for s in items]
     half = (len(items) + 1) // 2
