@@ -16,6 +16,9 @@ from kinact.core.errors import KinactError
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("info", "summarise a recording, a dataset file or a whole dataset folder"),
     "import": ("import_cmd", "convert a dataset file or an Azure Kinect MKV into a .kinrec recording"),
+    "train": ("train", "train an experiment config (all its seeds) and write summary.json"),
+    "eval": ("eval", "accuracy, per-class accuracy and confusion matrix of a checkpoint"),
+    "export": ("export", "export a checkpoint to ONNX, checked against onnxruntime"),
     "bench": ("bench", "benchmarks that print ratios against a reference measured in the same run"),
 }
 

@@ -1,0 +1,65 @@
+"""`kinact eval CHECKPOINT --data DIR`: accuracy, per-class accuracy and a confusion-matrix figure.
+
+With `--json` stdout holds exactly one JSON object (everything else goes to stderr), so scripts and CI can
+pipe it straight into a parser.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", help="a kinact .safetensors checkpoint")
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--split", default="test", choices=("test", "train", "val", "all"),
+                   help="subjects recorded in the checkpoint (default: test)")
+    p.add_argument("--dataset", help="dataset name if the checkpoint does not record it")
+    p.add_argument("--out", help="folder for the PNG figures (default: the checkpoint's folder)")
+    p.add_argument("--no-plots", action="store_true", help="write no figures")
+    p.add_argument("--no-knn", action="store_true", help="skip the kNN baseline")
+    p.add_argument("--device", choices=("cpu", "cuda"))
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def run(args) -> int:
+    from kinact.core.training.evaluate import evaluate_checkpoint, knn_for_checkpoint
+
+    result = evaluate_checkpoint(args.checkpoint, args.data, split=args.split, dataset=args.dataset,
+                                 device=args.device)
+    result["knn_baseline"] = None if args.no_knn else knn_for_checkpoint(args.checkpoint, args.data, args.dataset)
+    figures = []
+    if not args.no_plots:
+        from kinact.core.training.plots import plot_confusion, plot_curves
+
+        out = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
+        stem = os.path.splitext(os.path.basename(args.checkpoint))[0]
+        path = os.path.join(out, f"{stem}_confusion_{args.split}.png")
+        plot_confusion(result["confusion"], result["classes"], path,
+                       title=f"{stem} on {result['dataset']} {args.split}: accuracy {result['accuracy']:.1%} "
+                             f"(n = {result['n']})")
+        figures.append(path)
+        history = os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "history.json")
+        if os.path.isfile(history):
+            with open(history) as f:
+                hist = json.load(f)
+            path = os.path.join(out, f"{stem}_curves.png")
+            plot_curves(hist, path, title=stem)
+            figures.append(path)
+    result["figures"] = figures
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{args.checkpoint}: {result['dataset']} {args.split} subjects {result['subjects']}: "
+          f"accuracy {result['accuracy']:.4f} (n = {result['n']})")
+    if result["knn_baseline"] is not None:
+        print(f"kNN baseline (1-NN on normalised joints): {result['knn_baseline']:.4f}")
+    width = max(len(c) for c in result["classes"])
+    for name, acc in result["per_class"].items():
+        if acc is not None:
+            print(f"  {name:<{width}}  {acc:.3f}")
+    for path in figures:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0

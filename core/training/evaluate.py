@@ -1,0 +1,191 @@
+"""Evaluating checkpoints: accuracy and confusion on a split, a no-training kNN baseline, and late score fusion.
+
+A checkpoint carries everything needed to rebuild its input (norm recipe, features, frames, depth recipe,
+dataset and subjects in `trained_on`), so evaluation reads nothing from the training config: what is measured
+is exactly what a user of the file would get. The kNN baseline answers "is the network learning anything a
+lookup would not?"; a network that does not clearly beat it on the same normalised joints is not worth its cost.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from kinact.core.checkpoint import build_model, load_checkpoint, read_meta
+from kinact.core.errors import KinactError
+from kinact.core.skeleton_norm import NormRecipe
+from kinact.core.training.data import (
+    ActionDataset, ItemRecipe, SequenceSet, class_names, flat_joints, load_sequences, model_inputs,
+)
+
+SPLITS = ("test", "train", "val", "all")
+
+
+def modality_of(model) -> str:
+    """'skeleton', 'depth' or 'fusion' from the model's declared inputs."""
+    names = set(getattr(model, "input_spec", {}) or {})
+    if names == {"skeleton"}:
+        return "skeleton"
+    if names == {"depth"}:
+        return "depth"
+    if names == {"skeleton", "depth"}:
+        return "fusion"
+    raise KinactError(f"model declares inputs {sorted(names)}; expected skeleton and/or depth")
+
+
+@torch.no_grad()
+def predict(model, dataset, modality: str, device=None, batch_size: int = 64, indices=None) -> torch.Tensor:
+    """Logits (n, K) on CPU for the items `indices` (default all), in that order; no augmentation."""
+    from torch.utils.data import DataLoader, Subset
+
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    ds = dataset if indices is None else Subset(dataset, list(indices))
+    out = []
+    for batch in DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=0):
+        out.append(model(*model_inputs(batch, modality, device)).float().cpu())
+    model.train(was_training)
+    if not out:
+        return torch.zeros(0, 0)
+    return torch.cat(out)
+
+
+def confusion_matrix(labels, preds, num_classes: int) -> np.ndarray:
+    cm = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(cm, (np.asarray(labels, np.int64), np.asarray(preds, np.int64)), 1)
+    return cm
+
+
+def split_subjects(meta, split: str):
+    """Subjects of a named split as recorded in the checkpoint ("all" = None = every subject in the folder)."""
+    if split == "all":
+        return None
+    if split not in SPLITS:
+        raise KinactError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    key = {"test": "test_subjects", "train": "train_subjects", "val": "val_subjects"}[split]
+    subjects = meta.trained_on.get(key)
+    if not subjects:
+        raise KinactError(f"the checkpoint records no {key} (it was trained without a {split} split)")
+    return list(subjects)
+
+
+def _load_for_eval(ckpt_path, data_root, split: str, dataset: str | None, device=None):
+    """(model, modality, SequenceSet, meta): the checkpoint refuses a dataset whose classes differ."""
+    meta = read_meta(ckpt_path)
+    name = dataset or meta.trained_on.get("dataset")
+    if not name:
+        raise KinactError(f"{ckpt_path}: checkpoint does not say which dataset it was trained on; pass a dataset")
+    state, meta = load_checkpoint(ckpt_path, classes=class_names(name))
+    model = build_model(meta, state, ckpt_path)
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(device)
+    modality = modality_of(model)
+    seqs = load_sequences(name, data_root, split_subjects(meta, split), NormRecipe.from_dict(meta.norm),
+                          meta.depth or None)
+    return model, modality, seqs, meta
+
+
+def _probabilities(model, modality, seqs: SequenceSet, meta) -> torch.Tensor:
+    ds = ActionDataset(seqs, ItemRecipe(modality=modality, features=list(meta.features), frames=int(meta.frames)))
+    return torch.softmax(predict(model, ds, modality), dim=1)
+
+
+def summarise(probs: torch.Tensor, labels, classes: list[str]) -> dict:
+    """Accuracy (0..1), per-class accuracy (None for classes absent from the split), confusion, n."""
+    labels = np.asarray(labels, np.int64)
+    preds = probs.argmax(1).numpy() if len(labels) else np.zeros(0, np.int64)
+    cm = confusion_matrix(labels, preds, len(classes))
+    support = cm.sum(1)
+    per_class = {c: (float(cm[i, i] / support[i]) if support[i] else None) for i, c in enumerate(classes)}
+    return {"accuracy": float((preds == labels).mean()) if len(labels) else 0.0, "per_class": per_class,
+            "confusion": cm.tolist(), "classes": list(classes), "n": int(len(labels))}
+
+
+def evaluate_checkpoint(ckpt_path, data_root, split: str = "test", dataset: str | None = None,
+                        device=None) -> dict:
+    """Accuracy, per-class accuracy, confusion matrix (list of lists), class names and n on one split."""
+    model, modality, seqs, meta = _load_for_eval(ckpt_path, data_root, split, dataset, device)
+    out = summarise(_probabilities(model, modality, seqs, meta), seqs.labels, seqs.classes)
+    out.update(split=split, dataset=seqs.dataset, checkpoint=os.fspath(ckpt_path), modality=modality,
+               subjects=sorted({int(s) for s in seqs.subjects}))
+    return out
+
+
+def _flat(arrays, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(arrays, SequenceSet):
+        return flat_joints(arrays, frames), np.asarray(arrays.labels)
+    x, y = arrays
+    if isinstance(x, (list, tuple)):  # variable-length (T, J, 3) sequences
+        from kinact.core.skeleton_norm import resample
+
+        x = np.stack([resample(np.asarray(a, np.float32), frames).reshape(-1) for a in x])
+    x = np.asarray(x, np.float32)
+    return x.reshape(len(x), -1), np.asarray(y)
+
+
+def knn_baseline(train_arrays, test_arrays, frames: int = 32) -> float:
+    """1-nearest-neighbour accuracy, Euclidean, on normalised joints resampled to `frames`; nothing is trained.
+
+    Each argument is a SequenceSet or (X, y) with X an (n, ...) array or a list of (T, J, 3) sequences.
+    """
+    xtr, ytr = _flat(train_arrays, frames)
+    xte, yte = _flat(test_arrays, frames)
+    if not len(xtr) or not len(xte):
+        raise KinactError("kNN baseline needs at least one training and one test sequence")
+    sq_tr = (xtr.astype(np.float64) ** 2).sum(1)
+    pred = np.empty(len(xte), ytr.dtype)
+    for s in range(0, len(xte), 256):
+        q = xte[s:s + 256].astype(np.float64)
+        d = sq_tr[None] - 2.0 * q @ xtr.T.astype(np.float64)  # + |q|², which does not change the argmin
+        pred[s:s + 256] = ytr[d.argmin(1)]
+    return float((pred == yte).mean())
+
+
+def knn_for_checkpoint(ckpt_path, data_root, dataset: str | None = None) -> float:
+    """The kNN baseline on the checkpoint's own training and test subjects and normalisation."""
+    meta = read_meta(ckpt_path)
+    name = dataset or meta.trained_on.get("dataset")
+    norm = NormRecipe.from_dict(meta.norm)
+    train = load_sequences(name, data_root, split_subjects(meta, "train"), norm)
+    test = load_sequences(name, data_root, split_subjects(meta, "test"), norm)
+    return knn_baseline(train, test, frames=int(meta.frames))
+
+
+def fuse_checkpoints(ckpts, data_root, mode: str = "average", split: str = "test", dataset: str | None = None,
+                     weights=None) -> dict:
+    """Late fusion of separately trained models' softmax scores on the samples they all have."""
+    from kinact.models.fusion import FUSION_MODES, score_fusion
+
+    if mode not in FUSION_MODES:
+        raise KinactError(f"unknown fusion mode {mode!r}; choose one of {', '.join(FUSION_MODES)}")
+    if len(ckpts) < 2:
+        raise KinactError("score fusion needs at least two checkpoints")
+    runs = []
+    for path in ckpts:
+        model, modality, seqs, meta = _load_for_eval(path, data_root, split, dataset)
+        runs.append((seqs, _probabilities(model, modality, seqs, meta)))
+    classes = runs[0][0].classes
+    common = set(runs[0][0].keys)
+    for seqs, _ in runs[1:]:
+        if seqs.classes != classes:
+            raise KinactError("checkpoints to fuse must share one class list")
+        common &= set(seqs.keys)
+    keys = [k for k in runs[0][0].keys if k in common]
+    if not keys:
+        raise KinactError("the checkpoints share no evaluated samples")
+    aligned, labels = [], None
+    for seqs, probs in runs:
+        pos = {k: i for i, k in enumerate(seqs.keys)}
+        idx = [pos[k] for k in keys]
+        aligned.append(probs[idx])
+        lab = seqs.labels[idx]
+        if labels is not None and not np.array_equal(labels, lab):
+            raise KinactError("checkpoints disagree on the labels of the same samples")
+        labels = lab
+    fused = score_fusion(aligned, mode, weights)
+    out = summarise(fused, labels, classes)
+    out.update(mode=mode, split=split, checkpoints=[os.fspath(c) for c in ckpts],
+               per_model=[float((p.argmax(1).numpy() == labels).mean()) for p in aligned])
+    return out
