@@ -11,7 +11,7 @@ from kinact.models.depth import DEPTH_ARCHS
 from kinact.models.fusion import score_fusion
 from kinact.models.registry import MODEL_NAMES, build_model, count_parameters, dummy_inputs, spec_keys
 from kinact.models.skeleton import SkeletonNet
-from kinact.models.tarm import TARM, AxisTARMs, FeatureTARM
+from kinact.models.tarm import GRU_IMPLS, TARM, AxisTARMs, FeatureTARM, GroupedTARM, stack_tarm_states
 
 K = 5  # classes
 TINY_SKEL = {"name": "skeleton", "num_joints": 6, "num_classes": K, "num_frames": 12, "hidden": 8, "width": 0.125}
@@ -114,7 +114,7 @@ def test_per_axis_tarms_have_separate_weights_and_shared_has_one():
     torch.manual_seed(0)
     per_axis = AxisTARMs(6, channels=3, hidden=8, init_scale=1.0).eval()
     shared = AxisTARMs(6, channels=3, shared=True, hidden=8, init_scale=1.0).eval()
-    assert len(per_axis.tarms) == 3 and len(shared.tarms) == 1
+    assert per_axis.tarms.groups == 3 and len(shared.tarms) == 1
     assert count_parameters(per_axis) == 3 * count_parameters(shared)
     # Same sequence on every channel: the shared TARM treats them identically, separate TARMs do not.
     x = torch.randn(2, 1, 10, 6).expand(2, 3, 10, 6).contiguous()
@@ -125,12 +125,125 @@ def test_per_axis_tarms_have_separate_weights_and_shared_has_one():
 
 def test_any_channel_count_works_for_body_plane_and_multi_stream_inputs():
     net = SkeletonNet(6, K, in_channels=5, num_frames=9, hidden=8, width=0.125, resize=(16, 16))
-    assert len(net.tarm.tarms) == 5
+    assert net.tarm.tarms.groups == 5
     assert net(torch.randn(2, 5, 9, 6)).shape == (2, K)
     ft = FeatureTARM(5 * 6, hidden=8)
     assert ft(torch.randn(2, 9, 30)).shape == (2, 9, 30)
     with pytest.raises(ValueError):
         net(torch.randn(2, 3, 9, 6))
+
+
+# --- per-channel TARMs computed as one ----------------------------------------------------------------------
+
+
+def _separate_tarms(c=3, n=6, **kw):
+    """C stand-alone TARMs with a full-size residual (init_scale=1) and non-trivial gate/norm parameters."""
+    tarms = [TARM(n, init_scale=1.0, **kw) for _ in range(c)]
+    with torch.no_grad():
+        for t in tarms:
+            for name, p in t.named_parameters():
+                if name.endswith("bias") or "norm" in name:
+                    p.add_(0.2 * torch.randn_like(p))
+    return tarms
+
+
+TARM_OPTIONS = [
+    pytest.param(dict(memory=m, gate=g, norm=nm), id=f"{m}-{g}{'-norm' if nm else ''}")
+    for m, g, nm in [("bigru", "linear", False), ("bigru", "gru", True), ("attention", "linear", True),
+                     ("attention", "gru", False)]
+]
+
+
+@pytest.mark.parametrize("opts", TARM_OPTIONS)
+def test_grouped_tarm_equals_separate_tarms_with_the_same_weights(opts):
+    torch.manual_seed(0)
+    tarms = _separate_tarms(hidden=8, **opts)
+    grouped = GroupedTARM(6, 3, hidden=8, init_scale=1.0, **opts)
+    grouped.load_state_dict(stack_tarm_states([t.state_dict() for t in tarms]))
+    x = torch.randn(2, 3, 11, 6)
+    ref = torch.stack([t(x[:, i]) for i, t in enumerate(tarms)], dim=1)
+    assert (ref - x).abs().max() > 0.05  # the residual is large enough for a wrong channel/direction to show
+    impls = [i for i in GRU_IMPLS if i != "auto"] if opts["memory"] == "bigru" or opts["gate"] == "gru" else ["auto"]
+    for impl in impls:
+        grouped.set_gru_impl(impl)
+        torch.testing.assert_close(grouped(x), ref, atol=1e-5, rtol=1e-5, msg=lambda m: f"impl {impl}: {m}")
+    # Training sees the same gradients (the fused loop's backward, the block-diagonal masking).
+    for impl in impls:
+        grouped.set_gru_impl(impl)
+        grouped.zero_grad()
+        for t in tarms:
+            t.zero_grad()
+        w = torch.randn_like(ref)
+        (grouped(x) * w).sum().backward()
+        torch.stack([t(x[:, i]) for i, t in enumerate(tarms)], dim=1).mul(w).sum().backward()
+        grads = stack_tarm_states([{k: p.grad for k, p in t.named_parameters()} for t in tarms])
+        for k, p in grouped.named_parameters():
+            torch.testing.assert_close(p.grad, grads[k], atol=1e-5, rtol=1e-4, msg=lambda m: f"{impl} {k}: {m}")
+
+
+@pytest.mark.parametrize("memory", ["bigru", "attention"])
+def test_per_axis_tarms_start_near_identity_like_a_single_tarm(memory):
+    torch.manual_seed(0)
+    x = torch.randn(4, 3, 30, 20)
+    rel = ((AxisTARMs(20, 3, hidden=16, memory=memory)(x) - x).norm() / x.norm()).item()
+    assert 0 < rel < 0.1
+
+
+def test_grouped_tarm_keeps_channels_apart():
+    torch.manual_seed(0)
+    grouped = GroupedTARM(6, 4, hidden=8, init_scale=1.0).eval()
+    x = torch.randn(1, 4, 10, 6)
+    x2 = x.clone()
+    x2[:, 2] += 1.0
+    with torch.no_grad():
+        d = (grouped(x2) - grouped(x)).abs().amax(dim=(0, 2, 3))
+    assert d[2] > 0 and torch.all(d[[0, 1, 3]] == 0)
+
+
+def test_per_axis_state_dict_has_one_stacked_tensor_per_parameter():
+    m = AxisTARMs(6, channels=3, hidden=8)
+    shapes = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    assert shapes == {
+        "tarms.memory.weight_ih": (3, 2, 24, 6), "tarms.memory.weight_hh": (3, 2, 24, 8),
+        "tarms.memory.bias_ih": (3, 2, 24), "tarms.memory.bias_hh": (3, 2, 24),
+        "tarms.project.weight": (3, 6, 16), "tarms.project.bias": (3, 6),
+        "tarms.gate.weight": (3, 6, 6), "tarms.gate.bias": (3, 6),
+    }
+
+
+def test_state_dicts_of_separate_per_axis_tarms_still_load():
+    """The earlier layout (one TARM module per channel, keys "tarms.{c}.memory.gru.*") converts on load."""
+    torch.manual_seed(0)
+    tarms = _separate_tarms(hidden=8)
+    old = {f"tarm.tarms.{c}.{k}": v for c, t in enumerate(tarms) for k, v in t.state_dict().items()}
+    net = SkeletonNet(6, K, num_frames=9, hidden=8, width=0.125, resize=(16, 16))
+    old.update({k: v for k, v in net.state_dict().items() if not k.startswith("tarm.")})
+    net.load_state_dict(old)  # strict
+    x = torch.randn(2, 3, 9, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(net.tarm(x), torch.stack([t(x[:, i]) for i, t in enumerate(tarms)], dim=1))
+
+
+def test_grouped_tarm_exports_one_onnx_gru_per_channel_with_dynamic_batch_and_time():
+    ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    torch.manual_seed(0)
+    model = AxisTARMs(6, channels=3, hidden=8, gate="gru", init_scale=1.0).eval()
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.randn(1, 3, 10, 6),), buf, dynamo=False, opset_version=17, input_names=["x"],
+            output_names=["y"], dynamic_axes={"x": {0: "batch", 2: "time"}, "y": {0: "batch", 2: "time"}},
+        )
+    graph = onnx.load_from_string(buf.getvalue()).graph
+    assert sum(n.op_type == "GRU" for n in graph.node) == 6  # memory + gate, 3 channels each
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    for b, t in ((1, 10), (3, 17)):
+        x = torch.randn(b, 3, t, 6)
+        with torch.no_grad():
+            ref = model(x).numpy()
+        np.testing.assert_allclose(sess.run(None, {"x": x.numpy()})[0], ref, atol=1e-5, rtol=1e-4)
 
 
 # --- batch independence ------------------------------------------------------------------------------------

@@ -1,0 +1,309 @@
+"""One object that turns model inputs into class probabilities for a checkpoint, on the fastest backend at hand.
+
+    p = Predictor.load("runs/utd/model.safetensors")        # backend="auto"
+    probs = p.predict({"skeleton": x})                        # x (B, C, T, N) float32 -> (B, K) float32
+    probs = p.predict_skeleton(x)                             # the same for skeleton-only models
+
+Backends: "torch" (eager PyTorch under `torch.inference_mode()`, CPU or CUDA) and "onnx" (ONNX Runtime).
+"auto" takes torch on CUDA when a GPU is there; otherwise ONNX Runtime on the CPU when onnxruntime is
+installed, because for these small networks it is several times faster than torch eager at batch 1 (see
+`kinact.core.bench.latency`); otherwise torch on the CPU. If the ONNX export of a model fails, "auto" warns
+and falls back to torch; an explicit backend="onnx" raises.
+
+The ONNX file is made from the checkpoint on first use and cached: `<checkpoint>.onnx` beside the
+checkpoint (e.g. `model.safetensors.onnx`) when that folder is writable, else
+`~/.cache/kinact/onnx/<sha256 of the checkpoint>.onnx` ($XDG_CACHE_HOME respected). The file records the
+checkpoint's sha256 in its metadata, and is exported again when the checkpoint's content differs or the
+checkpoint is newer than the file, so a retrained checkpoint copied over the old one (even with its mtime
+preserved) never runs with yesterday's graph. Every export is checked against torch before it is used.
+
+Inputs follow the model's `input_spec` ({name: ("batch", *dims)}): skeleton (B, C, T, N), depth (B, C, H, W);
+numpy or torch, any float dtype; an input with the batch axis left out is one sample. The batch axis is
+dynamic in both backends, so all tracked bodies go through in one call.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint
+from kinact.core.errors import BadInputError, KinactError
+
+__all__ = ["Predictor", "BACKENDS", "onnx_cache_paths", "checkpoint_sha256", "softmax"]
+
+BACKENDS = ("auto", "torch", "onnx")
+SHA_KEY = "kinact.checkpoint_sha256"
+META_KEY = "kinact.meta"
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float32)
+    z = z - z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def checkpoint_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _user_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kinact" / "onnx"
+
+
+def onnx_cache_paths(ckpt_path: str | os.PathLike, sha: str) -> list[Path]:
+    """Where the ONNX file of a checkpoint may live, in order of preference."""
+    return [Path(os.fspath(ckpt_path) + ".onnx"), _user_cache_dir() / f"{sha}.onnx"]
+
+
+class Predictor:
+    """predict(inputs) -> (B, K) float32 probabilities for one checkpoint. Build it with `Predictor.load`.
+
+    Attributes: meta (CheckpointMeta), classes, input_spec ({name: ("batch", *dims)}), backend (what
+    actually runs: "onnxruntime-cpu", "onnxruntime-cuda", "torch-cpu", "torch-cuda"), onnx_path (the ONNX
+    file in use, else None), path (the checkpoint). Thread-safe for concurrent predict calls.
+    """
+
+    def __init__(self, meta: CheckpointMeta, input_spec: Mapping[str, tuple], backend: str, run, path=None,
+                 onnx_path=None, model=None) -> None:
+        self.meta = meta
+        self.classes = list(meta.classes)
+        self.input_spec = {k: tuple(v) for k, v in input_spec.items()}
+        self.backend = backend
+        self.path = None if path is None else os.fspath(path)
+        self.onnx_path = None if onnx_path is None else os.fspath(onnx_path)
+        self.model = model  # the torch module for torch backends, None for onnxruntime
+        self.session = None  # the onnxruntime.InferenceSession for onnx backends
+        self._run = run  # tuple of float32 arrays in input_spec order -> (B, K) logits as numpy
+
+    # ------------------------------------------------------------------------------------------ building
+
+    @classmethod
+    def load(cls, ckpt_path: str | os.PathLike, backend: str = "auto", device: str | None = None,
+             threads: int | None = None, *, layout: str | None = None,
+             classes: list[str] | None = None) -> "Predictor":
+        """Load a checkpoint for inference.
+
+        backend: "auto", "torch" or "onnx" (see the module docstring). device: None (auto: "cuda" if
+        available for torch, the CPU for onnx), "cpu", "cuda" or "cuda:N". threads: ONNX Runtime's
+        intra_op_num_threads, or for torch on the CPU `torch.set_num_threads` (process-wide); None leaves
+        the library default. layout/classes: refuse a checkpoint made for another joint layout or class
+        list (BadInputError). A missing, damaged or inconsistent checkpoint raises BadInputError/KinactError.
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if threads is not None and int(threads) < 1:
+            raise ValueError("threads must be >= 1 (or None for the library default)")
+        state, meta = load_checkpoint(ckpt_path, layout=layout, classes=classes)
+        model = build_model(meta, state, ckpt_path)
+        del state
+        spec = getattr(model, "input_spec", None)
+        if not spec:
+            raise KinactError(f"{ckpt_path}: model {meta.model.get('name')!r} has no input_spec")
+        n_out = getattr(model, "num_classes", None)
+        if n_out is not None and n_out != len(meta.classes):
+            raise BadInputError(ckpt_path, f"the model outputs {n_out} scores but the checkpoint names "
+                                           f"{len(meta.classes)} classes")
+        import torch
+
+        want_cuda = device is not None and str(device).startswith("cuda")
+        if device is not None and not want_cuda and str(device) != "cpu":
+            raise ValueError(f"device must be None, 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+        if backend == "auto":
+            if want_cuda or (device is None and torch.cuda.is_available()):
+                backend = "torch"
+            elif _onnxruntime_available():
+                try:
+                    return cls._load_onnx(ckpt_path, meta, model, spec, "cpu", threads)
+                except KinactError as exc:
+                    warnings.warn(f"{ckpt_path}: ONNX Runtime unavailable for this model, using torch ({exc})",
+                                  RuntimeWarning, stacklevel=2)
+                backend = "torch"
+            else:
+                backend = "torch"
+        if backend == "onnx":
+            return cls._load_onnx(ckpt_path, meta, model, spec, device or "cpu", threads)
+        return cls._load_torch(ckpt_path, meta, model, spec, device, threads)
+
+    @classmethod
+    def _load_torch(cls, path, meta, model, spec, device, threads) -> "Predictor":
+        import torch
+
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dev = torch.device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise KinactError(f"device {device!r} requested but CUDA is not available")
+        if threads is not None and dev.type == "cpu":
+            torch.set_num_threads(int(threads))
+        model = model.to(dev).eval()
+
+        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+            with torch.inference_mode():
+                xs = [torch.from_numpy(a).to(dev, non_blocking=True) for a in arrays]
+                return model(*xs).float().cpu().numpy()
+
+        return cls(meta, spec, f"torch-{dev.type}", run, path=path, model=model)
+
+    @classmethod
+    def _load_onnx(cls, path, meta, model, spec, device, threads) -> "Predictor":
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise KinactError("the onnx backend needs onnxruntime (pip install 'kinact[onnx]')") from None
+        if str(device).startswith("cuda"):
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise KinactError("device 'cuda' needs onnxruntime-gpu (CUDAExecutionProvider is not available)")
+            index = str(device).partition(":")[2] or "0"
+            providers: list[Any] = [("CUDAExecutionProvider", {"device_id": int(index)}), "CPUExecutionProvider"]
+            name = "onnxruntime-cuda"
+        else:
+            providers, name = ["CPUExecutionProvider"], "onnxruntime-cpu"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        if threads is not None:
+            options.intra_op_num_threads = int(threads)
+        session, onnx_path = _onnx_session(path, meta, model, spec, options, providers)
+        names = list(spec)
+        output = session.get_outputs()[0].name
+
+        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+            return session.run([output], dict(zip(names, arrays)))[0]
+
+        p = cls(meta, spec, name, run, path=path, onnx_path=onnx_path)
+        p.session = session
+        return p
+
+    # ------------------------------------------------------------------------------------------ running
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def _arrays(self, inputs: Mapping[str, Any]) -> tuple[np.ndarray, ...] | None:
+        if not isinstance(inputs, Mapping):
+            raise TypeError(f"predict takes a dict {{input name: array}} with {list(self.input_spec)}")
+        missing = [n for n in self.input_spec if n not in inputs]
+        extra = [n for n in inputs if n not in self.input_spec]
+        if missing or extra:
+            raise BadInputError(self.path, f"the model takes inputs {list(self.input_spec)}; missing {missing}, "
+                                           f"unexpected {extra}")
+        arrays, batch = [], None
+        for name, shape in self.input_spec.items():
+            x = inputs[name]
+            if hasattr(x, "detach"):  # a torch tensor
+                x = x.detach().cpu().numpy()
+            x = np.asarray(x)
+            want = tuple(int(d) for d in shape[1:])
+            if x.ndim == len(want):
+                x = x[None]
+            if x.ndim != len(want) + 1 or tuple(x.shape[1:]) != want:
+                raise BadInputError(self.path, f"input {name!r} must be (B, {', '.join(map(str, want))}), "
+                                               f"got {tuple(x.shape)}")
+            if batch is not None and x.shape[0] != batch:
+                raise BadInputError(self.path, f"inputs have different batch sizes ({batch} and {x.shape[0]})")
+            batch = x.shape[0]
+            arrays.append(np.ascontiguousarray(x, dtype=np.float32))
+        return tuple(arrays) if batch else None
+
+    def logits(self, inputs: Mapping[str, Any]) -> np.ndarray:
+        """(B, K) float32 raw scores, before the softmax."""
+        arrays = self._arrays(inputs)
+        if arrays is None:  # an empty batch
+            return np.zeros((0, self.num_classes), np.float32)
+        return np.asarray(self._run(arrays), dtype=np.float32)
+
+    def predict(self, inputs: Mapping[str, Any]) -> np.ndarray:
+        """(B, K) float32 class probabilities (softmax over the K classes of `classes`)."""
+        return softmax(self.logits(inputs))
+
+    __call__ = predict
+
+    def predict_skeleton(self, x) -> np.ndarray:
+        """predict({"skeleton": x}) for models whose only input is the skeleton window (B, C, T, N)."""
+        if list(self.input_spec) != ["skeleton"]:
+            raise KinactError(f"{self.path}: the model takes {list(self.input_spec)}, not a skeleton alone; "
+                              "use predict({name: array})")
+        return self.predict({"skeleton": x})
+
+    def dummy_inputs(self, batch: int = 1) -> dict[str, np.ndarray]:
+        """Zero inputs of the right shapes: for warm-up and smoke tests."""
+        return {n: np.zeros((batch, *[int(d) for d in s[1:]]), np.float32) for n, s in self.input_spec.items()}
+
+    def warmup(self, batch: int = 1, repeats: int = 2) -> None:
+        """Run a few dummy batches: the first calls of either backend allocate and plan, and are slow."""
+        for _ in range(repeats):
+            self.logits(self.dummy_inputs(batch))
+
+    def __repr__(self) -> str:
+        return (f"Predictor({self.path!r}, backend={self.backend!r}, inputs={self.input_spec}, "
+                f"classes={len(self.classes)})")
+
+
+# ---------------------------------------------------------------------------------------------- ONNX cache
+
+
+def _onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _session_matches(session, sha: str, spec: Mapping[str, tuple]) -> bool:
+    """Made from these exact checkpoint bytes, and with the inputs the model declares."""
+    if session.get_modelmeta().custom_metadata_map.get(SHA_KEY) != sha:
+        return False
+    got = {i.name: list(i.shape) for i in session.get_inputs()}
+    want = {n: list(s) for n, s in spec.items()}
+    return list(got) == list(want) and all(got[n][1:] == want[n][1:] for n in want)
+
+
+def _onnx_session(ckpt_path, meta: CheckpointMeta, model, spec: Mapping[str, tuple], options, providers):
+    """(session, path) for an up-to-date ONNX export of the checkpoint, exporting it first if needed."""
+    import onnxruntime as ort
+
+    from kinact.core.onnx_export import export_onnx_model
+
+    sha = checkpoint_sha256(ckpt_path)
+    candidates = onnx_cache_paths(ckpt_path, sha)
+    ckpt_mtime = os.path.getmtime(ckpt_path)
+    for p in candidates:
+        try:
+            if os.path.getmtime(p) < ckpt_mtime:
+                continue  # the checkpoint is newer
+            session = ort.InferenceSession(str(p), options, providers=providers)
+        except Exception:  # absent, damaged, truncated, or from an opset this onnxruntime does not know
+            continue
+        if _session_matches(session, sha, spec):
+            return session, p
+    metadata = {SHA_KEY: sha, META_KEY: meta.to_json()}
+    errors = []
+    for p in candidates:
+        try:
+            export_onnx_model(model.cpu(), p, spec, metadata=metadata)
+        except OSError as exc:  # read-only folder, full disk: try the next place
+            errors.append(f"{p.parent}: {exc.strerror or exc}")
+            continue
+        except KinactError as exc:
+            raise KinactError(f"{ckpt_path}: {exc}") from None
+        try:
+            return ort.InferenceSession(str(p), options, providers=providers), p
+        except Exception as exc:
+            raise KinactError(f"{p}: onnxruntime cannot load the exported model ({exc})") from None
+    raise KinactError(f"{ckpt_path}: cannot write the ONNX export anywhere ({'; '.join(errors)})")

@@ -1,0 +1,169 @@
+"""The inference step: all due windows of one stride → one batched model call → raw per-person predictions.
+
+One call per stride, not one per person, because a network's cost barely grows with batch size at these
+sizes while each call pays fixed overhead (Python, ONNX Runtime session, CUDA launch): three people cost
+about what one does. Windows are normalised here with the checkpoint's own `NormRecipe` and features, the
+same functions training used, so live input can never drift from what the model learnt.
+
+Depth descriptors (for checkpoints with a `depth` recipe) are computed here too, off the capture thread:
+they cost tens of milliseconds, which the capture thread cannot spend without missing frames. The scene's
+depth is shared by everyone, so one descriptor per stride serves the whole batch. Computing it goes through
+a hook (`depth_fn(frames (T, H, W), recipe) -> (C, H, W)`), by default the training code's own
+`compute_descriptor` + `descriptor_image`, so tests and other descriptors can stand in.
+
+The model is anything with `meta` (a CheckpointMeta), `classes` and `predict_skeleton(x) -> probs`, or
+`predict({name: array}) -> probs` when it takes depth: `kinact.core.inference.Predictor` or a test fake.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kinact.core.errors import KinactError
+from kinact.core.pipeline.buffer import BodyWindow
+from kinact.core.pipeline.events import motion_energy
+from kinact.core.skeleton_norm import NormRecipe, normalise
+from kinact.core.training.features import make_features
+
+DepthFn = Callable[[np.ndarray, dict], np.ndarray]
+
+
+@dataclass
+class PersonWindow:
+    person: int
+    window: BodyWindow
+    classifiable: bool
+
+
+@dataclass
+class Request:
+    """Everything one stride's inference needs, copied out of the buffers so the capture thread can go on."""
+
+    t_frame: float  # timestamp of the newest frame in the windows
+    t_arrival: float  # engine clock when that frame arrived (frame-to-result latency starts here)
+    windows: list[PersonWindow]
+    depth: list[np.ndarray] | None = None  # the window's depth images, oldest first, not yet stacked
+    frame_index: int = 0
+
+
+@dataclass
+class Prediction:
+    """What the pipeline says about one person after one window.
+
+    From the worker alone, label/confidence/top5 are the raw model output and state is "raw"; the engine
+    replaces them with the smoothed, hysteresis-filtered decision (see events.Decision). `probs` stays raw.
+    t_arrival and t_published are on the engine's clock (time.perf_counter by default); t_frame on the frames'.
+    """
+
+    t_frame: float
+    t_published: float
+    person: int
+    label: str | None
+    confidence: float
+    top5: list[tuple[str, float]] = field(default_factory=list)
+    probs: np.ndarray | None = None
+    latency_ms: float = 0.0  # inference step of the whole batch (normalise, descriptors, model)
+    classifiable: bool = True
+    state: str = "raw"
+    t_arrival: float = 0.0
+    motion: float = 0.0
+
+    @property
+    def frame_to_result_ms(self) -> float:
+        return (self.t_published - self.t_arrival) * 1000.0
+
+
+def default_depth_fn(frames: np.ndarray, recipe: dict) -> np.ndarray:
+    """The training pipeline's descriptor image, so live depth input matches what the model was trained on."""
+    from kinact.core.training.data import compute_descriptor, descriptor_image
+
+    return descriptor_image(compute_descriptor(frames, recipe), recipe)
+
+
+def norm_recipe(meta) -> NormRecipe:
+    """The checkpoint's recipe, with T taken from `meta.frames` (what the network's input really is)."""
+    return dataclasses.replace(NormRecipe.from_dict(meta.norm or {}), frames=int(meta.frames))
+
+
+def top_k(probs: np.ndarray, classes: list[str], k: int = 5) -> list[tuple[str, float]]:
+    order = np.argsort(-probs)[:k]
+    return [(classes[i], float(probs[i])) for i in order]
+
+
+class InferenceWorker:
+    """Turns a Request into raw Predictions with one model call; holds no state between calls."""
+
+    def __init__(self, model, depth_fn: DepthFn | None = None, clock: Callable[[], float] = time.perf_counter):
+        self.model = model
+        meta = model.meta
+        self.classes = list(getattr(model, "classes", None) or meta.classes)
+        self.recipe = norm_recipe(meta)
+        self.features = tuple(meta.features or ("joint",))
+        self.depth_recipe = dict(meta.depth or {})
+        spec = getattr(model, "input_spec", None)
+        self.inputs = list(spec) if spec else ["skeleton"] + (["depth"] if self.depth_recipe else [])
+        if "depth" in self.inputs and not self.depth_recipe:
+            raise KinactError("the model takes depth but its checkpoint has no depth descriptor recipe")
+        self.depth_fn = depth_fn or default_depth_fn
+        self.clock = clock
+        self.calls = 0  # model calls made; tests and benchmarks check batching with it
+
+    @property
+    def needs_depth(self) -> bool:
+        return "depth" in self.inputs
+
+    def skeleton_input(self, w: BodyWindow) -> np.ndarray:
+        """(C, T, N) model input of one window."""
+        return make_features(normalise(w.joints, self.recipe, w.confidence), self.features)
+
+    def depth_input(self, frames: list[np.ndarray] | None) -> np.ndarray:
+        """(C, H, W) descriptor of the window's depth; zeros when there is too little depth to describe."""
+        if frames is not None and len(frames) >= 2:
+            return np.asarray(self.depth_fn(np.stack(frames), self.depth_recipe), np.float32)
+        h, w = (int(v) for v in self.depth_recipe.get("size", (224, 224)))
+        return np.zeros((int(self.depth_recipe.get("channels", 1)), h, w), np.float32)
+
+    def predict(self, skeleton: np.ndarray | None, depth: np.ndarray | None) -> np.ndarray:
+        """(B, K) probabilities from one call."""
+        self.calls += 1
+        if self.inputs == ["skeleton"] and hasattr(self.model, "predict_skeleton"):
+            probs = self.model.predict_skeleton(skeleton)
+        else:
+            given = {"skeleton": skeleton, "depth": depth}
+            probs = self.model.predict({name: given[name] for name in self.inputs})
+        probs = np.asarray(probs, np.float32)
+        batch = skeleton.shape[0] if skeleton is not None else depth.shape[0]
+        if probs.shape != (batch, len(self.classes)):
+            raise KinactError(f"model returned scores of shape {probs.shape}, expected ({batch}, {len(self.classes)})")
+        return probs
+
+    def run(self, request: Request) -> list[Prediction]:
+        t0 = self.clock()
+        ready = [w for w in request.windows if w.classifiable and len(w.window) >= 2]
+        probs: dict[int, np.ndarray] = {}
+        if ready:
+            skeleton = np.stack([self.skeleton_input(w.window) for w in ready]) if "skeleton" in self.inputs else None
+            depth = None
+            if self.needs_depth:
+                img = self.depth_input(request.depth)
+                depth = np.ascontiguousarray(np.broadcast_to(img, (len(ready), *img.shape)))
+            out = self.predict(skeleton, depth)
+            probs = {w.person: out[i] for i, w in enumerate(ready)}
+        latency = (self.clock() - t0) * 1000.0
+        now = self.clock()
+        preds = []
+        for w in request.windows:
+            p = probs.get(w.person)
+            motion = motion_energy(w.window.joints, w.window.confidence) if len(w.window) else 0.0
+            if p is None:
+                preds.append(Prediction(request.t_frame, now, w.person, None, 0.0, [], None, latency, False,
+                                        "unclassifiable", request.t_arrival, motion))
+                continue
+            k = int(np.argmax(p))
+            preds.append(Prediction(request.t_frame, now, w.person, self.classes[k], float(p[k]),
+                                    top_k(p, self.classes), p, latency, True, "raw", request.t_arrival, motion))
+        return preds

@@ -1,0 +1,71 @@
+"""Latency bench: torch and ONNX Runtime timed in one run, batch sweep, a JSON-ready report."""
+import json
+
+import pytest
+import torch
+
+from kinact.core.bench.latency import run_latency_bench, summarize
+from kinact.core.checkpoint import CheckpointMeta, save_checkpoint
+from kinact.models.registry import build_model
+
+SPEC = {"name": "skeleton", "num_joints": 6, "num_classes": 3, "in_channels": 3, "num_frames": 10, "hidden": 8,
+        "stcm": "temporal", "channels": [8, 16], "blocks": [1, 1], "strides": [1, 2]}
+TINY = dict(repeats=4, warmup=1, threads=1, batch_sizes=(1, 2), sweep_repeats=3)
+
+
+def _positive_stats(st, n):
+    assert st["n"] == n
+    assert 0 < st["min_ms"] <= st["median_ms"] <= st["p95_ms"] <= st["max_ms"]
+    assert st["per_window_median_ms"] > 0
+
+
+def test_spec_bench_times_both_backends_and_the_batch_sweep():
+    pytest.importorskip("onnxruntime")
+    threads = torch.get_num_threads()
+    r = run_latency_bench(model_spec=SPEC, **TINY)
+    assert torch.get_num_threads() == threads  # restored
+    json.dumps(r)  # plain types only
+    assert r["model"]["source"] == "spec" and r["model"]["params"] > 0 and r["model"]["onnx_bytes"] > 0
+    assert r["model"]["inputs"] == {"skeleton": ["batch", 3, 10, 6]}
+    assert r["settings"]["threads"] == 1 and r["environment"]["onnxruntime"]
+    _positive_stats(r["torch"], 4)
+    _positive_stats(r["onnxruntime"], 4)
+    ratio = r["onnxruntime"]["median_ms"] / r["torch"]["median_ms"]
+    assert r["ratio_onnx_over_torch"]["median"] == pytest.approx(ratio)
+    assert r["ratio_onnx_over_torch"]["p95"] > 0
+    assert r["parity_max_abs_diff"] < 1e-4
+    for kind in ("torch", "onnxruntime"):
+        rows = r["batching"][kind]
+        assert [row["batch"] for row in rows] == [1, 2]
+        assert all(row["median_ms"] > 0 and row["p95_ms"] > 0 for row in rows)
+        assert rows[0]["vs_batch1"] == 1.0
+        assert rows[1]["per_window_ms"] == pytest.approx(rows[1]["median_ms"] / 2)
+
+
+def test_checkpoint_bench_uses_its_weights_and_a_larger_batch(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, build_model(SPEC).state_dict(), CheckpointMeta(model=SPEC, classes=["a", "b", "c"]))
+    r = run_latency_bench(path, batch=3, **TINY)
+    assert r["model"]["source"] == "checkpoint" and r["model"]["checkpoint"] == str(path)
+    assert r["torch"]["per_window_median_ms"] == pytest.approx(r["torch"]["median_ms"] / 3)
+
+
+def test_bench_without_onnxruntime_still_times_torch(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    r = run_latency_bench(model_spec=SPEC, **TINY)
+    assert r["torch"]["median_ms"] > 0
+    assert "error" in r["onnxruntime"] and r["ratio_onnx_over_torch"] is None
+    assert r["batching"]["onnxruntime"] == []
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        run_latency_bench()
+    with pytest.raises(ValueError):
+        run_latency_bench("x.safetensors", model_spec=SPEC)
+    with pytest.raises(ValueError):
+        run_latency_bench(model_spec=SPEC, repeats=0)
+    assert summarize([0.001, 0.003, 0.002])["median_ms"] == pytest.approx(2.0)

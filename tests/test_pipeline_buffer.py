@@ -1,0 +1,66 @@
+"""The rings must stay bounded however long the stream runs, and cut windows by time, not by count."""
+import numpy as np
+import pytest
+
+from kinact.core.pipeline.buffer import BodyBuffer, DepthRing
+
+
+def _sample(i):
+    return np.full((20, 3), i, np.float32), np.full(20, 0.9, np.float32)
+
+
+def test_body_buffer_is_bounded_and_keeps_the_newest():
+    buf = BodyBuffer(capacity=10)
+    for i in range(1000):
+        buf.append(i / 30, *_sample(i))
+    assert len(buf) == 10
+    w = buf.window(100.0)
+    assert len(w) == 10
+    np.testing.assert_allclose(w.joints[:, 0, 0], np.arange(990, 1000))
+    assert np.all(np.diff(w.times) > 0)
+    assert buf.last_t == pytest.approx(999 / 30)
+
+
+def test_window_is_cut_by_time_and_now():
+    buf = BodyBuffer(capacity=200)
+    for i in range(90):  # 3 s at 30 fps
+        buf.append(i / 30, *_sample(i))
+    w = buf.window(1.0)  # newest sample is t = 89/30
+    assert len(w) == 30 and w.times[-1] == pytest.approx(89 / 30)
+    assert w.times[0] > 89 / 30 - 1.0
+    assert w.span == pytest.approx(29 / 30)
+    mid = buf.window(0.5, now=1.0)  # an earlier moment: samples with 0.5 < t <= 1.0
+    assert mid.times[0] > 0.5 and mid.times[-1] == pytest.approx(1.0)
+    assert len(mid) == 15
+    # the window is a copy: the ring overwriting itself must not change it
+    before = w.joints.copy()
+    for i in range(90, 400):
+        buf.append(i / 30, *_sample(i))
+    np.testing.assert_array_equal(w.joints, before)
+
+
+def test_window_of_an_empty_buffer_and_time_going_back():
+    buf = BodyBuffer(capacity=5)
+    assert len(buf.window(1.0)) == 0
+    for i in range(5):
+        buf.append(10 + i, *_sample(i))
+    buf.append(1.0, *_sample(99))  # a replay seeked back: old samples must not join the new ones
+    w = buf.window(100.0)
+    assert len(w) == 1 and w.times[0] == 1.0
+    with pytest.raises(ValueError):
+        BodyBuffer(0)
+
+
+def test_depth_ring_is_bounded_shared_and_windowed():
+    ring = DepthRing(capacity=8)
+    frames = [np.full((4, 5), i, np.uint16) for i in range(50)]
+    for i, d in enumerate(frames):
+        ring.append(i / 10, d)
+    assert len(ring) == 8
+    times, imgs = ring.window(0.35)  # newest t = 4.9: frames 4.6, 4.7, 4.8, 4.9
+    assert len(imgs) == 4 and times[-1] == pytest.approx(4.9)
+    assert imgs[-1] is frames[-1]  # references, never copies: depth frames are large
+    times, imgs = ring.window(10.0, now=4.5)
+    assert times[-1] == pytest.approx(4.5) and len(imgs) == 4  # only 4.2..4.5 are still in the ring
+    ring.clear()
+    assert ring.window(1.0)[1] == []
