@@ -1,0 +1,1 @@
+"""Sample recordings shipped with kinact (package data only; see kinact.core.assets)."""
