@@ -14,6 +14,7 @@ from kinact.core.errors import KinactError
 
 #: subcommand -> (module under kinact.app.commands, one-line help). Order is the order `--help` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run the recognizer on a sensor, recording or the synthetic performer (--headless for JSON lines)"),
     "info": ("info", "summarise a recording, a dataset file or a whole dataset folder"),
     "import": ("import_cmd", "convert a dataset file or an Azure Kinect MKV into a .kinrec recording"),
     "train": ("train", "train an experiment config (all its seeds) and write summary.json"),
