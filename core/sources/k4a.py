@@ -1,20 +1,18 @@
 """Live Azure Kinect DK, and Orbbec Femto Bolt / Femto Mega, through the Azure Kinect Sensor SDK (K4A) API.
 
-Two Python packages reach that API, and this backend uses whichever can do the most:
+Two Python packages reach that API, and this source uses whichever can do the most:
 
 * **pykinect_azure** (ctypes over libk4a *and* libk4abt, the Body Tracking SDK) when the body tracker loads:
-  one device handle gives depth and 32-joint skeletons. Each `read` takes a capture
-  (``_k4a.k4a_device_get_capture``), hands it to the tracker (``_k4abt.k4abt_tracker_enqueue_capture``) and
-  pops a body frame (``_k4abt.k4abt_tracker_pop_result``); the frame carries the capture it was computed
-  from, so the depth image and the skeletons of a `Frame` always belong together. The device is opened with
-  ``pykinect_azure.Device`` + ``Device.start`` (what ``pykinect_azure.start_device`` does) and the tracker
-  with ``pykinect_azure.start_body_tracker``. The waits go through the ``_k4a`` / ``_k4abt`` wrappers, which
-  return the C API's result codes, because pykinect_azure's own ``Device.update`` and ``Tracker.update`` pass
-  every result through ``VERIFY``, which prints and calls ``sys.exit(1)`` on anything but success -- a
-  timeout included. Every pykinect_azure call that can reach ``VERIFY`` is guarded against SystemExit.
+  one device handle gives depth and 32-joint skeletons that always belong together
+  (`kinact.core.sources.k4a_bodytracking`, which also says why pykinect_azure is driven through its
+  ``_k4a`` / ``_k4abt`` wrappers and guarded against SystemExit).
 * **pyk4a** otherwise: depth only (pyk4a has no body tracking), with `notice` saying why and what to
-  install. ``PyK4A(config=Config(...), device_id=n).start()``, ``get_capture(timeout=ms)`` → ``.depth``
-  (H×W uint16 mm) and ``.depth_timestamp_usec``; ``K4ATimeoutException`` / ``K4AException``.
+  install (`kinact.core.sources.k4a_depth`). pykinect_azure without its tracker is the last resort for
+  depth when pyk4a is not installed.
+
+This module is the `Source` that checks the options, picks one of those backends, maps device time onto
+the host's clock and notices a device that has left the bus; the SDK's enum values and install hints live
+in `kinact.core.sources.k4a_sdk` and are re-exported here.
 
 Orbbec Femto Bolt and Femto Mega work the same way through Orbbec's *K4A Wrapper* (OrbbecSDK-K4A-Wrapper),
 a drop-in build of libk4a / k4a.dll with the Sensor SDK 1.4.1 API: install it in place of (or point the
@@ -33,35 +31,16 @@ the cameras start, so raw device time would jump backwards after a reconnect).
 """
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import time
 
-import numpy as np
-
 from kinact.core.errors import KinactError
-from kinact.core.frames import Body, Frame
+from kinact.core.frames import Frame
 from kinact.core.sources.base import Availability, Source, SourceLost
-
-NUM_JOINTS = 32
-#: k4abt_joint_confidence_level_t NONE/LOW/MEDIUM/HIGH → confidence in 0..1.
-CONFIDENCE_LEVELS = np.array([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0], np.float32)
-#: Depth modes by name: (k4a_depth_mode_t value, width, height).
-DEPTH_MODES = {"NFOV_2X2BINNED": (1, 320, 288), "NFOV_UNBINNED": (2, 640, 576),
-               "WFOV_2X2BINNED": (3, 512, 512), "WFOV_UNBINNED": (4, 1024, 1024)}
-FPS_VALUES = {5: 0, 15: 1, 30: 2}  # k4a_fps_t
-
-PIP_INSTALL = 'pip install "kinact[k4a]"'
-SENSOR_SDK = ("the Azure Kinect Sensor SDK 1.4.x (Ubuntu: libk4a1.4; Windows: Azure Kinect SDK v1.4.1) or, "
-              "for Orbbec Femto Bolt/Mega, the Orbbec SDK K4A Wrapper")
-BODY_SDK = ("the Azure Kinect Body Tracking SDK 1.1.x (Ubuntu: libk4abt1.1; Windows: Azure Kinect Body "
-            "Tracking SDK 1.1.2) and pip install pykinect_azure")
-NO_DEVICE = "no Azure Kinect / Femto device attached (check the USB 3 cable and the power supply)"
-
-
-class _TrackerUnavailable(Exception):
-    """The body tracker could not be created (the device has been released again)."""
+from kinact.core.sources.k4a_bodytracking import (  # noqa: F401 - NUM_JOINTS, CONFIDENCE_LEVELS re-exported
+    CONFIDENCE_LEVELS, NUM_JOINTS, PyKinectDevice, TrackerUnavailable, import_pykinect_azure, init_pykinect)
+from kinact.core.sources.k4a_depth import PyK4ADepth, import_pyk4a
+from kinact.core.sources.k4a_sdk import (  # noqa: F401 - re-exported: they were defined here
+    BODY_SDK, DEPTH_MODES, FPS_VALUES, NO_DEVICE, PIP_INSTALL, SENSOR_SDK)
 
 
 class _DeviceClock:
@@ -93,70 +72,6 @@ class _DeviceClock:
             t = self.last_t + 1e-6
         self.last_t = t
         return t
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Collect what pykinect_azure prints (its VERIFY and library loaders print before sys.exit)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        yield out
-
-
-def _said(out: io.StringIO, exc: BaseException | None = None) -> str:
-    lines = [ln.strip() for ln in out.getvalue().splitlines() if ln.strip() and not ln.startswith((" ", "\t"))]
-    lines = [ln for ln in lines if not ln.startswith(("File ", "Traceback"))]
-    text = "; ".join(lines[-2:])
-    if exc is not None and not isinstance(exc, SystemExit):
-        text = f"{text}; {type(exc).__name__}: {exc}" if text else f"{type(exc).__name__}: {exc}"
-    return text or "no reason given"
-
-
-def _import_pyk4a():
-    """(pyk4a module or None, why not)."""
-    try:
-        import pyk4a
-    except ModuleNotFoundError as exc:
-        if exc.name == "pyk4a":
-            return None, "pyk4a is not installed"
-        return None, f"pyk4a cannot be imported ({exc})"
-    except ImportError as exc:  # pyk4a's k4a_module could not load libk4a / k4a.dll
-        return None, f"pyk4a cannot load the K4A library ({exc}); install {SENSOR_SDK}"
-    except Exception as exc:  # noqa: BLE001 - e.g. OSError from a broken native install
-        return None, f"pyk4a fails to import ({type(exc).__name__}: {exc})"
-    return pyk4a, None
-
-
-def _import_pykinect_azure():
-    """(pykinect_azure module or None, why not)."""
-    try:
-        import pykinect_azure
-    except ModuleNotFoundError as exc:
-        if exc.name == "pykinect_azure":
-            return None, "pykinect_azure is not installed"
-        if exc.name == "cv2":
-            return None, "pykinect_azure needs OpenCV: pip install opencv-python"
-        return None, f"pykinect_azure cannot be imported ({exc})"
-    except (Exception, SystemExit) as exc:  # noqa: BLE001
-        return None, f"pykinect_azure fails to import ({type(exc).__name__}: {exc})"
-    return pykinect_azure, None
-
-
-def _init_pykinect(pk, track_body: bool) -> str | None:
-    """Load libk4a (and libk4abt) through pykinect_azure; None when loaded, else why not."""
-    k4a_path = os.environ.get("KINACT_K4A_LIBRARY") or None
-    k4abt_path = os.environ.get("KINACT_K4ABT_LIBRARY") or None
-    with _quiet() as out:
-        try:
-            pk.initialize_libraries(module_k4a_path=k4a_path, track_body=False)
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - it exits when the library is missing
-            return f"pykinect_azure cannot load the K4A library ({_said(out, exc)}); install {SENSOR_SDK}"
-        if track_body:
-            try:
-                pk.initialize_libraries(module_k4a_path=k4a_path, module_k4abt_path=k4abt_path, track_body=True)
-            except (Exception, SystemExit) as exc:  # noqa: BLE001
-                return f"the body tracking library cannot be loaded ({_said(out, exc)})"
-    return None
 
 
 def _is_missing(problem: str | None) -> bool:
@@ -199,8 +114,7 @@ class K4ASource(Source):
         self.intrinsics = None
         self.notice = ""
         self.backend = ""  # "pykinect_azure+k4abt", "pyk4a" or "pykinect_azure" once open
-        self._pk = self._device = self._tracker = self._k4a = None
-        self._pyk4a = self._pyk4a_device = None
+        self._backend: PyKinectDevice | PyK4ADepth | None = None  # the open device, None when closed
         self._lost: str | None = None
         self._index = 0
         self._clock = _DeviceClock()
@@ -210,15 +124,15 @@ class K4ASource(Source):
     # ----------------------------------------------------------------------------------------------- checks
     @classmethod
     def is_available(cls) -> Availability:
-        pk, pk_problem = _import_pykinect_azure()
-        k4a, k4a_problem = _import_pyk4a()
+        pk, pk_problem = import_pykinect_azure()
+        k4a, k4a_problem = import_pyk4a()
         if pk is None and k4a is None:
             return Availability(False, _why_not(pk_problem, k4a_problem))
         try:
             if k4a is not None:
                 count = int(k4a.connected_device_count())
             else:
-                problem = _init_pykinect(pk, track_body=False)
+                problem = init_pykinect(pk, track_body=False)
                 if problem:
                     return Availability(False, problem)
                 count = int(pk.Device.device_get_installed_count())
@@ -231,9 +145,9 @@ class K4ASource(Source):
     @classmethod
     def body_tracking_available(cls) -> Availability:
         """Whether skeletons are possible here (loads the Body Tracking SDK, which takes a moment)."""
-        pk, problem = _import_pykinect_azure()
+        pk, problem = import_pykinect_azure()
         if pk is not None:
-            problem = _init_pykinect(pk, track_body=True)
+            problem = init_pykinect(pk, track_body=True)
         if problem:
             return Availability(False, f"{problem}; for skeletons install {BODY_SDK}")
         return Availability(True)
@@ -246,26 +160,23 @@ class K4ASource(Source):
         """Open the device: KinactError when the packages or SDK are missing, SourceLost when no device answers."""
         self.close()
         self.notice, self._lost = "", None
-        pk, pk_problem = _import_pykinect_azure()
+        pk, pk_problem = import_pykinect_azure()
         body_problem = None
         if self.body_tracking in ("auto", True):
-            body_problem = pk_problem if pk is None else _init_pykinect(pk, track_body=True)
+            body_problem = pk_problem if pk is None else init_pykinect(pk, track_body=True)
             if body_problem is None:
                 try:
-                    self._open_pykinect(pk, with_tracker=True)
-                    self.backend = "pykinect_azure+k4abt"
+                    self._start(self._pykinect(pk, with_tracker=True), "pykinect_azure+k4abt")
                     return self._opened()
-                except _TrackerUnavailable as exc:
+                except TrackerUnavailable as exc:
                     body_problem = str(exc)
             if self.body_tracking is True:
                 raise KinactError(f"body tracking is unavailable ({body_problem}); install {BODY_SDK}")
-        k4a, k4a_problem = _import_pyk4a()
+        k4a, k4a_problem = import_pyk4a()
         if k4a is not None:
-            self._open_pyk4a(k4a)
-            self.backend = "pyk4a"
-        elif pk is not None and _init_pykinect(pk, track_body=False) is None:
-            self._open_pykinect(pk, with_tracker=False)
-            self.backend = "pykinect_azure"
+            self._start(PyK4ADepth(k4a, self.device_id, self.depth_mode, int(self.fps)), "pyk4a")
+        elif pk is not None and init_pykinect(pk, track_body=False) is None:
+            self._start(self._pykinect(pk, with_tracker=False), "pykinect_azure")
         else:
             raise KinactError(_why_not(pk_problem, k4a_problem))
         if self.body_tracking == "auto":
@@ -273,73 +184,21 @@ class K4ASource(Source):
                            f"install {BODY_SDK}.")
         self._opened()
 
+    def _pykinect(self, pk, with_tracker: bool) -> PyKinectDevice:
+        return PyKinectDevice(pk, self.device_id, self.depth_mode, int(self.fps), with_tracker=with_tracker,
+                              lite_model=self.lite_model)
+
+    def _start(self, backend: PyKinectDevice | PyK4ADepth, name: str) -> None:
+        """Open `backend` (its SourceLost / TrackerUnavailable pass through) and make it this source's device."""
+        fx, fy, cx, cy = backend.open()
+        self._backend = backend
+        self._set_intrinsics(fx, fy, cx, cy)
+        self.backend = name
+
     def _opened(self) -> None:
         self._clock.restart()
         self._last_frame_at = time.monotonic()
         self._next_probe = 0.0
-
-    def _open_pykinect(self, pk, with_tracker: bool) -> None:
-        from pykinect_azure.k4a import _k4a
-
-        mode, _, _ = DEPTH_MODES[self.depth_mode]
-        config = pk.Configuration()
-        config.color_resolution = pk.K4A_COLOR_RESOLUTION_OFF
-        config.depth_mode = mode
-        config.camera_fps = FPS_VALUES[int(self.fps)]
-        config.synchronized_images_only = False  # the SDK refuses it without the colour camera
-        device = tracker = None
-        with _quiet() as out:
-            try:
-                device = pk.Device(self.device_id)
-            except (Exception, SystemExit) as exc:  # noqa: BLE001 - VERIFY exits when k4a_device_open fails
-                raise SourceLost(f"Azure Kinect / Femto #{self.device_id} could not be opened ({_said(out, exc)}): "
-                                 "is it attached, powered and not in use by another program?") from None
-            try:
-                device.start(config)
-            except (Exception, SystemExit) as exc:  # noqa: BLE001
-                self._close_pykinect(device, None)
-                raise SourceLost(f"Azure Kinect / Femto #{self.device_id} cameras did not start "
-                                 f"({_said(out, exc)})") from None
-            if with_tracker:
-                model = pk.K4ABT_LITE_MODEL if self.lite_model else pk.K4ABT_DEFAULT_MODEL
-                try:
-                    tracker = pk.start_body_tracker(model_type=model, calibration=device.calibration)
-                except (Exception, SystemExit) as exc:  # noqa: BLE001
-                    self._close_pykinect(device, None)
-                    raise _TrackerUnavailable(f"the body tracker did not start: {_said(out, exc)}") from None
-        self._pk, self._k4a, self._device, self._tracker = pk, _k4a, device, tracker
-        try:
-            m = device.calibration.get_matrix(pk.K4A_CALIBRATION_TYPE_DEPTH)
-            self._set_intrinsics(m[0][0], m[1][1], m[0][2], m[1][2])
-        except Exception:  # noqa: BLE001 - no calibration: typical values
-            self._set_intrinsics(0, 0, 0, 0)
-
-    def _open_pyk4a(self, pyk4a) -> None:
-        mode = pyk4a.DepthMode[self.depth_mode]
-        config = pyk4a.Config(color_resolution=pyk4a.ColorResolution.OFF, depth_mode=mode,
-                              camera_fps=pyk4a.FPS[f"FPS_{int(self.fps)}"], synchronized_images_only=False)
-        device = pyk4a.PyK4A(config=config, device_id=self.device_id)
-        try:
-            device.start()
-        except pyk4a.K4AException as exc:
-            self._close_pyk4a(device)
-            raise SourceLost(f"Azure Kinect / Femto #{self.device_id} could not be opened ({exc or 'K4A error'}): "
-                             "is it attached, powered and not in use by another program?") from None
-        self._pyk4a, self._pyk4a_device = pyk4a, device
-        fx = fy = cx = cy = 0.0
-        try:
-            m = device.calibration.get_camera_matrix(pyk4a.CalibrationType.DEPTH)
-            fx, fy, cx, cy = m[0][0], m[1][1], m[0][2], m[1][2]
-        except Exception:  # noqa: BLE001 - fall back to the raw calibration JSON, as the MKV reader does
-            try:
-                from kinact.core.datasets.azure_mkv import depth_intrinsics
-
-                _, w, h = DEPTH_MODES[self.depth_mode]
-                intr = depth_intrinsics(device.calibration_raw, w, h) or {}
-                fx, fy, cx, cy = (intr.get(k, 0.0) for k in ("fx", "fy", "cx", "cy"))
-            except Exception:  # noqa: BLE001
-                pass
-        self._set_intrinsics(fx, fy, cx, cy)
 
     def _set_intrinsics(self, fx, fy, cx, cy) -> None:
         from kinact.core.recording.intrinsics import AZURE_NFOV_UNBINNED, Intrinsics
@@ -353,54 +212,25 @@ class K4ASource(Source):
             self.intrinsics = None
 
     def close(self) -> None:
-        device, tracker = self._device, self._tracker
-        self._device = self._tracker = None
-        if device is not None or tracker is not None:
-            self._close_pykinect(device, tracker)
-        pyk4a_device, self._pyk4a_device = self._pyk4a_device, None
-        if pyk4a_device is not None:
-            self._close_pyk4a(pyk4a_device)
-
-    @staticmethod
-    def _close_pykinect(device, tracker) -> None:
-        with _quiet():
-            if tracker is not None:
-                for step in (tracker.shutdown, tracker.destroy):
-                    try:
-                        step()
-                    except (Exception, SystemExit):  # noqa: BLE001 - a dead device: release what we can
-                        pass
-            if device is not None:
-                try:
-                    device.close()
-                except (Exception, SystemExit):  # noqa: BLE001
-                    pass
-
-    @staticmethod
-    def _close_pyk4a(device) -> None:
-        try:
-            device.stop()
-        except Exception:  # noqa: BLE001 - stopping an unplugged device can fail half-way
-            pass
-        if device.opened:
-            try:
-                device.close()
-            except Exception:  # noqa: BLE001
-                pass
-        device.is_running = False
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
 
     # --------------------------------------------------------------------------------------------- reading
     def read(self, timeout: float = 1.0) -> Frame | None:
         """The next frame; None when none came within `timeout`; SourceLost when the device went away."""
-        if self._device is None and self._pyk4a_device is None:
+        if self._backend is None:
             if self._lost:
                 raise SourceLost(self._lost)
             raise KinactError("the k4a source is not open; call open() first")
         deadline = time.monotonic() + max(0.0, float(timeout))
-        if self._pyk4a_device is not None:
-            frame = self._read_pyk4a(deadline)
-        else:
-            frame = self._read_pykinect(deadline)
+        try:
+            got = self._backend.read(deadline)
+        except SourceLost as exc:  # the backend says why; release the device at once so a reopen can take it
+            self._lost = str(exc)
+            self.close()
+            raise
+        frame = None if got is None else self._frame(*got)
         now = time.monotonic()
         if frame is not None:
             self._last_frame_at = now
@@ -418,119 +248,15 @@ class K4ASource(Source):
     def _probe(self) -> None:
         """No frames for a while: is the device still on the bus? (A timeout alone is not a loss.)"""
         try:
-            if self._pyk4a is not None and self._pyk4a_device is not None:
-                count = int(self._pyk4a.connected_device_count())
-            else:
-                count = int(self._k4a.k4a_device_get_installed_count())
+            count = int(self._backend.device_count())
         except (Exception, SystemExit):  # noqa: BLE001
             return
         if count <= self.device_id:
             self._lose(f"Azure Kinect / Femto #{self.device_id} disconnected (no frames for "
                        f"{self.lost_after:g} s and no longer on the bus)")
 
-    @staticmethod
-    def _ms(deadline: float) -> int:
-        return max(0, int(round((deadline - time.monotonic()) * 1000)))
-
     def _frame(self, device_usec, bodies, depth) -> Frame:
         t = self._clock(None if device_usec is None else float(device_usec) * 1e-6)
         frame = Frame(t=t, bodies=bodies, depth=depth, index=self._index)
         self._index += 1
         return frame
-
-    def _read_pyk4a(self, deadline: float) -> Frame | None:
-        pyk4a = self._pyk4a
-        try:
-            capture = self._pyk4a_device.get_capture(timeout=self._ms(deadline))
-        except pyk4a.K4ATimeoutException:
-            return None
-        except pyk4a.K4AException as exc:
-            self._lose(f"Azure Kinect / Femto #{self.device_id} stopped delivering "
-                       f"({exc or 'K4A capture failed'}): unplugged or a USB error")
-        try:
-            depth = capture.depth
-            stamp = capture.depth_timestamp_usec
-        except Exception as exc:  # noqa: BLE001
-            self._lose(f"reading an Azure Kinect capture failed ({type(exc).__name__}: {exc})")
-        if depth is None:
-            return None
-        # a copy: pyk4a's array is a view of the SDK's buffer, which would stay allocated while it lives
-        return self._frame(stamp, [], np.array(depth, dtype=np.uint16, copy=True))
-
-    def _read_pykinect(self, deadline: float) -> Frame | None:
-        pk, k4a = self._pk, self._k4a
-        capture = k4a.k4a_capture_t()
-        result = k4a.k4a_device_get_capture(self._device.handle(), capture, self._ms(deadline))
-        if result == pk.K4A_WAIT_RESULT_FAILED:
-            self._lose(f"Azure Kinect / Femto #{self.device_id} stopped delivering captures: unplugged or a "
-                       "USB error")
-        if self._tracker is None:
-            if result != pk.K4A_WAIT_RESULT_SUCCEEDED:
-                return None
-            try:
-                depth, stamp = self._depth_of(capture)
-            finally:
-                k4a.k4a_capture_release(capture)
-            return self._frame(stamp, [], depth)
-        return self._track(capture if result == pk.K4A_WAIT_RESULT_SUCCEEDED else None, deadline)
-
-    def _track(self, capture, deadline: float) -> Frame | None:
-        """Enqueue a capture (if any) and pop the next body frame; a full queue drops the capture."""
-        from pykinect_azure.k4abt import _k4abt
-
-        pk, k4a = self._pk, self._k4a
-        tracker = self._tracker.handle()
-        if capture is not None:
-            try:
-                result = _k4abt.k4abt_tracker_enqueue_capture(tracker, capture, 0)
-            finally:
-                k4a.k4a_capture_release(capture)  # the tracker holds its own reference
-            if result == pk.K4A_WAIT_RESULT_FAILED:
-                self._lose("the body tracker stopped accepting captures")
-        body_frame = _k4abt.k4abt_frame_t()
-        result = _k4abt.k4abt_tracker_pop_result(tracker, body_frame, self._ms(deadline))
-        if result == pk.K4A_WAIT_RESULT_FAILED:
-            self._lose("the body tracker failed")
-        if result != pk.K4A_WAIT_RESULT_SUCCEEDED:
-            return None
-        try:
-            bodies = self._bodies(_k4abt, body_frame)
-            stamp = _k4abt.k4abt_frame_get_device_timestamp_usec(body_frame)
-            depth = None
-            frame_capture = _k4abt.k4abt_frame_get_capture(body_frame)
-            if frame_capture:
-                try:
-                    depth, _ = self._depth_of(frame_capture)
-                finally:
-                    k4a.k4a_capture_release(frame_capture)
-        finally:
-            _k4abt.k4abt_frame_release(body_frame)
-        return self._frame(stamp, bodies, depth)
-
-    def _bodies(self, k4abt, body_frame) -> list[Body]:
-        pk = self._pk
-        out = []
-        for i in range(int(k4abt.k4abt_frame_get_num_bodies(body_frame))):
-            skeleton = pk.k4abt_skeleton_t()
-            if k4abt.k4abt_frame_get_body_skeleton(body_frame, i, skeleton) != pk.K4ABT_RESULT_SUCCEEDED:
-                continue
-            joints = np.array([tuple(j.position.v) for j in skeleton.joints], np.float32).reshape(NUM_JOINTS, 3)
-            levels = np.clip([int(j.confidence_level) for j in skeleton.joints], 0, 3)
-            body_id = int(k4abt.k4abt_frame_get_body_id(body_frame, i))
-            out.append(Body(id=body_id, joints=joints, confidence=CONFIDENCE_LEVELS[levels]))
-        return out
-
-    def _depth_of(self, capture) -> tuple[np.ndarray | None, int | None]:
-        """Depth image (copied) and its device timestamp from a capture handle; the image is released."""
-        pk, k4a = self._pk, self._k4a
-        handle = k4a.k4a_capture_get_depth_image(capture)
-        if not handle:
-            return None, None
-        stamp = k4a.k4a_image_get_device_timestamp_usec(handle)
-        image = pk.Image(handle)
-        try:
-            ok, depth = image.to_numpy()
-        finally:
-            image.reset()
-            image.buffer_pointer = None  # Image.__del__ would release the handle a second time
-        return (np.asarray(depth, dtype=np.uint16) if ok else None), int(stamp)
