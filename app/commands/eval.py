@@ -54,6 +54,10 @@ def run(args) -> int:
         return 0
     print(f"{args.checkpoint}: {result['dataset']} {args.split} subjects {result['subjects']}: "
           f"accuracy {result['accuracy']:.4f} (n = {result['n']})")
+    if result.get("no_action"):
+        print(f"no action ({result['n_no_action']} windows): recall {result['no_action_recall']:.4f}, "
+              f"false alarms {result['false_alarm_rate']:.4f}; action clips called no action "
+              f"{result['missed_action_rate']:.4f}")
     if result["knn_baseline"] is not None:
         print(f"kNN baseline (1-NN on normalised joints): {result['knn_baseline']:.4f}")
     width = max(len(c) for c in result["classes"])

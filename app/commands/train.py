@@ -82,7 +82,8 @@ def run(args) -> int:
         "modality": d.modality, "train_subjects": d.fit_subjects, "val_subjects": d.val_subjects,
         "test_subjects": d.test_subjects, "epochs": cfg.optim.epochs,
         "seeds": {str(r["seed"]): {k: r[k] for k in ("test_accuracy", "val_accuracy", "train_accuracy",
-                                                     "train_seconds", "wall_seconds", "checkpoint")}
+                                                     "train_seconds", "wall_seconds", "checkpoint",
+                                                     "no_action_recall") if k in r}
                   for r in results},
         "test_accuracy_mean": float(accs.mean()),
         "test_accuracy_std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,

@@ -35,6 +35,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("plateau", "cosine", "none")
 MONITORS = ("train_loss", "val_loss")
 NUM_JOINTS = 20  # models always see the canonical (Kinect v1) joints
+NO_ACTION_KEYS = ("no_action", "no_action_name", "no_action_ratio")
 
 
 @dataclass
@@ -48,6 +49,11 @@ class DataConfig:
     descriptor: str = "dmi"  # depth motion descriptor, used when modality is depth or fusion
     descriptor_size: list[int] = field(default_factory=lambda: [224, 224])  # (H, W) the network sees
     descriptor_args: dict = field(default_factory=dict)  # keyword arguments of descriptors.dmi / dmm
+    # An extra "nothing happening" class (last index) trained on still windows cut from the recordings
+    # (training/no_action.py), so the live app can say "nothing" instead of forcing an action; skeleton only.
+    no_action: bool = False
+    no_action_name: str = "no action"
+    no_action_ratio: float = 0.5  # no-action training windows per action sequence
 
     @property
     def fit_subjects(self) -> list[int]:
@@ -145,9 +151,13 @@ class ExperimentConfig:
     def fingerprint(self, ignore=("optim.epochs", "seeds", "name", "description")) -> str:
         """Hash of everything that changes what a run computes; resuming is refused when it differs.
 
-        The epoch count is left out on purpose: extending a finished run by more epochs is a resume.
+        The epoch count is left out on purpose: extending a finished run by more epochs is a resume. The
+        no-action keys are left out while the class is off, so runs started before they existed still resume.
         """
         d = self.to_dict()
+        if not self.data.no_action:
+            for key in NO_ACTION_KEYS:
+                d["data"].pop(key, None)
         for key in ignore:
             parts = key.split(".")
             node = d
@@ -329,6 +339,11 @@ def validate(cfg: ExperimentConfig, where: str) -> None:
                           f"(use {' or '.join(expects[d.modality])})")
     if not cfg.seeds:
         raise KinactError(f"{where}: seeds must list at least one seed")
+    if d.no_action:
+        if d.modality != "skeleton":
+            raise KinactError(f"{where}: data.no_action needs data.modality = 'skeleton' (no depth for still windows)")
+        if not d.no_action_name.strip() or not 0.0 < d.no_action_ratio <= 10.0:
+            raise KinactError(f"{where}: data.no_action_name must not be empty and data.no_action_ratio in (0, 10]")
 
 
 def load_config(path: str | os.PathLike, overrides: dict | None = None) -> ExperimentConfig:

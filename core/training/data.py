@@ -271,22 +271,48 @@ class ItemRecipe:
 
 
 class ActionDataset(Dataset):
-    """Items are dicts {"skeleton": (C, T, N), "depth": (C, H, W), "label": int}, keys as the modality needs."""
+    """Items are dicts {"skeleton": (C, T, N), "depth": (C, H, W), "label": int}, keys as the modality needs.
 
-    def __init__(self, seqs: SequenceSet, recipe: ItemRecipe, train: bool = False, seed: int = 0):
+    With `no_action` windows (see no_action.py), items [0, n) are the split's sequences and the next
+    len(no_action) are no-action windows labelled `no_action.label`. Outside training those windows still
+    need randomness; they take a generator fixed per index, so every epoch and checkpoint sees the same ones.
+    """
+
+    def __init__(self, seqs: SequenceSet, recipe: ItemRecipe, train: bool = False, seed: int = 0, no_action=None):
         if recipe.modality in ("depth", "fusion") and seqs.descriptors is None:
             raise KinactError("depth modality needs descriptor images (load_sequences(..., depth=...))")
+        if no_action is not None and recipe.modality != "skeleton":
+            raise KinactError("no-action windows are skeleton only")
         self.seqs, self.recipe, self.train, self.seed, self.epoch = seqs, recipe, train, seed, 0
+        self.no_action = no_action
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
-    def __len__(self) -> int:
+    @property
+    def num_actions(self) -> int:
         return len(self.seqs)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Every item's label in item order, no-action windows included."""
+        extra = len(self.no_action) if self.no_action is not None else 0
+        na = np.full(extra, self.no_action.label if extra else 0, np.int64)
+        return np.concatenate([np.asarray(self.seqs.labels, np.int64), na])
+
+    def __len__(self) -> int:
+        return len(self.seqs) + (len(self.no_action) if self.no_action is not None else 0)
 
     def __getitem__(self, i: int) -> dict:
         r = self.recipe
         rng = item_rng(self.seed, self.epoch, i) if self.train else None
+        if i >= len(self.seqs):
+            rng = rng if rng is not None else item_rng(0, 0, i)
+            x = self.no_action.window(i - len(self.seqs), rng)
+            if self.train and r.augment.active:
+                x = augment(x, r.augment, rng)
+            return {"label": torch.tensor(int(self.no_action.label)),
+                    "skeleton": torch.from_numpy(make_features(resample(x, r.frames), r.features))}
         item = {"label": torch.tensor(int(self.seqs.labels[i]))}
         if r.modality in ("skeleton", "fusion"):
             x = self.seqs.joints[i]

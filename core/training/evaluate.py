@@ -4,6 +4,11 @@ A checkpoint carries everything needed to rebuild its input (norm recipe, featur
 dataset and subjects in `trained_on`), so evaluation reads nothing from the training config: what is measured
 is exactly what a user of the file would get. The kNN baseline answers "is the network learning anything a
 lookup would not?"; a network that does not clearly beat it on the same normalised joints is not worth its cost.
+
+A checkpoint with a no-action class (`meta.no_action`, the last class) is also scored on no-action windows cut
+from the split's own sequences (no_action.py, one per sequence, the same for every checkpoint). `accuracy`
+stays over the action clips only, so it is comparable with published numbers and with models that have no
+such class; the no-action numbers are reported beside it.
 """
 from __future__ import annotations
 
@@ -77,7 +82,8 @@ def _load_for_eval(ckpt_path, data_root, split: str, dataset: str | None, device
     name = dataset or meta.trained_on.get("dataset")
     if not name:
         raise KinactError(f"{ckpt_path}: checkpoint does not say which dataset it was trained on; pass a dataset")
-    state, meta = load_checkpoint(ckpt_path, classes=class_names(name))
+    expected = class_names(name) + ([meta.no_action] if meta.no_action else [])
+    state, meta = load_checkpoint(ckpt_path, classes=expected)
     model = build_model(meta, state, ckpt_path)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(device)
@@ -87,9 +93,25 @@ def _load_for_eval(ckpt_path, data_root, split: str, dataset: str | None, device
     return model, modality, seqs, meta
 
 
-def _probabilities(model, modality, seqs: SequenceSet, meta) -> torch.Tensor:
-    ds = ActionDataset(seqs, ItemRecipe(modality=modality, features=list(meta.features), frames=int(meta.frames)))
+def _probabilities(model, modality, seqs: SequenceSet, meta, no_action=None) -> torch.Tensor:
+    ds = ActionDataset(seqs, ItemRecipe(modality=modality, features=list(meta.features), frames=int(meta.frames)),
+                       no_action=no_action)
     return torch.softmax(predict(model, ds, modality), dim=1)
+
+
+def no_action_metrics(probs: torch.Tensor, labels, no_action: int) -> dict:
+    """What a live user feels of the no-action class, from predictions over action clips and no-action windows.
+
+    no_action_recall: no-action windows called no-action. false_alarm_rate: no-action windows called an action
+    (1 − recall: each would start a spurious event live). missed_action_rate: action clips called no-action.
+    """
+    labels = np.asarray(labels, np.int64)
+    preds = probs.argmax(1).numpy() if len(labels) else np.zeros(0, np.int64)
+    na, act = labels == no_action, labels != no_action
+    recall = float((preds[na] == no_action).mean()) if na.any() else None
+    return {"no_action_recall": recall, "false_alarm_rate": None if recall is None else 1.0 - recall,
+            "missed_action_rate": float((preds[act] == no_action).mean()) if act.any() else None,
+            "n_no_action": int(na.sum())}
 
 
 def summarise(probs: torch.Tensor, labels, classes: list[str]) -> dict:
@@ -105,9 +127,25 @@ def summarise(probs: torch.Tensor, labels, classes: list[str]) -> dict:
 
 def evaluate_checkpoint(ckpt_path, data_root, split: str = "test", dataset: str | None = None,
                         device=None) -> dict:
-    """Accuracy, per-class accuracy, confusion matrix (list of lists), class names and n on one split."""
+    """Accuracy, per-class accuracy, confusion matrix (list of lists), class names and n on one split.
+
+    With a no-action class, per-class and confusion include the no-action windows (its row shows false alarms,
+    its column missed actions); accuracy and n stay over the action clips; see `no_action_metrics`.
+    """
     model, modality, seqs, meta = _load_for_eval(ckpt_path, data_root, split, dataset, device)
-    out = summarise(_probabilities(model, modality, seqs, meta), seqs.labels, seqs.classes)
+    if not meta.no_action:
+        out = summarise(_probabilities(model, modality, seqs, meta), seqs.labels, seqs.classes)
+    else:
+        from kinact.core.training.no_action import no_action_windows
+
+        label = meta.classes.index(meta.no_action)
+        windows = no_action_windows(seqs, len(seqs), meta.window_seconds, NormRecipe.from_dict(meta.norm), label)
+        probs = _probabilities(model, modality, seqs, meta, windows)
+        labels = np.concatenate([seqs.labels, np.full(len(windows), label, np.int64)])
+        out = summarise(probs, labels, list(meta.classes))
+        n = len(seqs)
+        out.update(accuracy=float((probs[:n].argmax(1).numpy() == seqs.labels).mean()), n=n)
+        out.update(no_action_metrics(probs, labels, label), no_action=meta.no_action)
     out.update(split=split, dataset=seqs.dataset, checkpoint=os.fspath(ckpt_path), modality=modality,
                subjects=sorted({int(s) for s in seqs.subjects}))
     return out
@@ -162,14 +200,15 @@ def fuse_checkpoints(ckpts, data_root, mode: str = "average", split: str = "test
         raise KinactError(f"unknown fusion mode {mode!r}; choose one of {', '.join(FUSION_MODES)}")
     if len(ckpts) < 2:
         raise KinactError("score fusion needs at least two checkpoints")
-    runs = []
+    runs, class_lists = [], []
     for path in ckpts:
         model, modality, seqs, meta = _load_for_eval(path, data_root, split, dataset)
         runs.append((seqs, _probabilities(model, modality, seqs, meta)))
-    classes = runs[0][0].classes
+        class_lists.append(list(meta.classes))  # a no-action class, if any, included
+    classes = class_lists[0]
     common = set(runs[0][0].keys)
-    for seqs, _ in runs[1:]:
-        if seqs.classes != classes:
+    for (seqs, _), other in zip(runs[1:], class_lists[1:]):
+        if other != classes:
             raise KinactError("checkpoints to fuse must share one class list")
         common &= set(seqs.keys)
     keys = [k for k in runs[0][0].keys if k in common]

@@ -13,6 +13,11 @@ own half batch, which is close but not identical.
 
 The test split is evaluated every epoch for the learning curve only; nothing (no epoch, no learning rate) is
 chosen on it. The reported accuracy is the final epoch's.
+
+With `data.no_action`, the class list gains the no-action class (last) and the training set gains no-action
+windows (no_action.py). Validation and test accuracy stay over the dataset's action clips only, so they remain
+comparable with published numbers (a clip called "no action" counts as wrong); the no-action windows of those
+splits, one per sequence, are scored separately as no-action recall.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from kinact.core.errors import KinactError
 from kinact.core.training.config import ExperimentConfig, OptimConfig, load_config
 from kinact.core.training.data import ActionDataset, ItemRecipe, load_sequences, model_inputs
 from kinact.core.training.evaluate import predict
+from kinact.core.training.no_action import no_action_windows
 
 
 # --------------------------------------------------------------------------------------------- schedule
@@ -149,18 +155,21 @@ class Dist:
 
 # --------------------------------------------------------------------------------------------- loop
 
-def _evaluate(model, dataset, modality, dist: Dist, batch_size: int) -> tuple[float, float]:
-    """(mean loss, accuracy) over the whole dataset; ranks split the items and sum their counts."""
-    idx = range(dist.rank, len(dataset), dist.world)
-    logits = predict(model, dataset, modality, dist.device, batch_size, idx)
+def _evaluate(model, dataset, modality, dist: Dist, batch_size: int) -> tuple[float, float, float | None]:
+    """(mean loss, accuracy) over the action clips and the recall on no-action windows (None without them);
+    ranks split the items and sum their counts."""
+    idx = np.arange(dist.rank, len(dataset), dist.world)
+    logits = predict(model, dataset, modality, dist.device, batch_size, idx.tolist())
+    loss = correct = n = na_hit = na_n = 0.0
     if len(idx):
-        labels = torch.as_tensor(dataset.seqs.labels[list(idx)])
-        loss = float(F.cross_entropy(logits, labels, reduction="sum"))
-        correct = float((logits.argmax(1) == labels).sum())
-    else:
-        loss = correct = 0.0
-    loss, correct, n = dist.sum([loss, correct, float(len(idx))])
-    return loss / max(n, 1), correct / max(n, 1)
+        labels = torch.as_tensor(dataset.labels[idx])
+        act = torch.as_tensor(idx < dataset.num_actions)
+        hit = logits.argmax(1) == labels
+        loss = float(F.cross_entropy(logits[act], labels[act], reduction="sum")) if act.any() else 0.0
+        correct, n = float(hit[act].sum()), float(act.sum())
+        na_hit, na_n = float(hit[~act].sum()), float((~act).sum())
+    loss, correct, n, na_hit, na_n = dist.sum([loss, correct, n, na_hit, na_n])
+    return loss / max(n, 1), correct / max(n, 1), (na_hit / na_n if na_n else None)
 
 
 def _bar(epoch: int, epochs: int, step: int, steps: int) -> None:
@@ -173,7 +182,10 @@ def _fmt(h: dict, epochs: int) -> str:
     parts = [f"epoch {h['epoch']:>3}/{epochs}", f"lr {h['lr']:.2e}", f"train {h['train_loss']:.3f}/{h['train_acc']:.3f}"]
     if h.get("val_acc") is not None:
         parts.append(f"val {h['val_loss']:.3f}/{h['val_acc']:.3f}")
-    parts += [f"test {h['test_loss']:.3f}/{h['test_acc']:.3f}", f"{h['seconds']:.1f}s"]
+    parts.append(f"test {h['test_loss']:.3f}/{h['test_acc']:.3f}")
+    if h.get("test_na_recall") is not None:
+        parts.append(f"no-action recall {h['test_na_recall']:.3f}")
+    parts.append(f"{h['seconds']:.1f}s")
     return "  ".join(parts)
 
 
@@ -218,12 +230,26 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
     recipe = ItemRecipe(modality=d.modality, features=list(cfg.input.features), frames=cfg.input.frames,
                         augment=cfg.augment, depth_shift=cfg.depth_augment.shift,
                         depth_scale=cfg.depth_augment.scale)
-    train_ds = ActionDataset(parts["train"], recipe, train=True, seed=seed)
-    eval_ds = {k: ActionDataset(v, recipe) for k, v in parts.items() if k != "train" and v is not None}
+    # The live window is the mean training clip; no-action windows are cut to that length.
+    window_seconds = round(float(np.mean(parts["train"].durations)), 3)
+    classes = list(seqs.classes) + ([d.no_action_name] if d.no_action else [])
+    if d.no_action and d.no_action_name in seqs.classes:
+        raise KinactError(f"{cfg.path}: data.no_action_name {d.no_action_name!r} is already a class of {d.dataset}")
+
+    def windows(part, ratio):
+        if not d.no_action:
+            return None
+        return no_action_windows(part, int(round(ratio * len(part))), window_seconds, cfg.input.norm(),
+                                 len(seqs.classes))
+
+    train_ds = ActionDataset(parts["train"], recipe, train=True, seed=seed,
+                             no_action=windows(parts["train"], d.no_action_ratio))
+    eval_ds = {k: ActionDataset(v, recipe, no_action=windows(v, 1.0))
+               for k, v in parts.items() if k != "train" and v is not None}
 
     # Model and optimiser, seeded so every rank (and every rerun) starts from the same weights.
     set_seed(seed)
-    spec = cfg.model_spec(len(seqs.classes))
+    spec = cfg.model_spec(len(classes))
     from kinact.models.registry import build_model, count_parameters
 
     try:
@@ -255,6 +281,7 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
             f"[seed {seed}] already trained for {start} epochs (>= {o.epochs}); rewriting the final files only")
     say(f"[seed {seed}] {cfg.name}: {len(parts['train'])} train / "
         f"{len(parts['val']) if parts['val'] else 0} val / {len(parts['test'])} test sequences, "
+        + (f"+{len(train_ds) - len(parts['train'])} no-action windows, " if d.no_action else "") +
         f"{count_parameters(net):,} parameters, {device}, world {dist.world}")
 
     from torch.utils.data import DataLoader, DistributedSampler
@@ -301,8 +328,12 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
         h = {"epoch": epoch + 1, "lr": lr0, "train_loss": loss_sum / max(n, 1), "train_acc": correct / max(n, 1),
              "val_loss": None, "val_acc": None}
         if "val" in eval_ds:
-            h["val_loss"], h["val_acc"] = _evaluate(net, eval_ds["val"], d.modality, dist, o.batch_size)
-        h["test_loss"], h["test_acc"] = _evaluate(net, eval_ds["test"], d.modality, dist, o.batch_size)
+            h["val_loss"], h["val_acc"], na = _evaluate(net, eval_ds["val"], d.modality, dist, o.batch_size)
+            if na is not None:
+                h["val_na_recall"] = na
+        h["test_loss"], h["test_acc"], na = _evaluate(net, eval_ds["test"], d.modality, dist, o.batch_size)
+        if na is not None:
+            h["test_na_recall"] = na
         schedule.epoch_end(h["train_loss"] if o.plateau_monitor == "train_loss" else h["val_loss"])
         h["seconds"] = time.perf_counter() - t0
         history.append(h)
@@ -319,17 +350,21 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
               "train_seconds": float(sum(h["seconds"] for h in history)), "resumed_from": start,
               "num_parameters": count_parameters(net), "run_dir": run_dir,
               "checkpoint": os.path.join(run_dir, "model.safetensors")}
+    if d.no_action:
+        result["no_action_recall"] = last.get("test_na_recall")
     if dist.main:
         trained_on = {"dataset": d.dataset, "split": d.split, "modality": d.modality,
                       "train_subjects": d.fit_subjects, "val_subjects": list(d.val_subjects),
                       "test_subjects": list(d.test_subjects), "seed": seed, "epochs": len(history),
                       "test_accuracy": result["test_accuracy"], "val_accuracy": result["val_accuracy"],
                       "config": cfg.name, "config_fingerprint": cfg.fingerprint()}
+        if d.no_action:
+            trained_on["no_action_recall"] = result["no_action_recall"]
         meta = CheckpointMeta(
-            model=spec, classes=list(seqs.classes), layout="kinect_v1", frames=cfg.input.frames,
-            window_seconds=round(float(np.mean(parts["train"].durations)), 3), norm=cfg.input.norm().to_dict(),
+            model=spec, classes=classes, layout="kinect_v1", frames=cfg.input.frames,
+            window_seconds=window_seconds, norm=cfg.input.norm().to_dict(),
             features=list(cfg.input.features) if d.modality != "depth" else [], depth=d.depth_recipe(),
-            trained_on=trained_on)
+            no_action=d.no_action_name if d.no_action else None, trained_on=trained_on)
         save_checkpoint(result["checkpoint"], net.state_dict(), meta)
         _atomic_json({"seed": seed, "config": cfg.to_dict(), "history": history}, os.path.join(run_dir, "history.json"))
         say(f"[seed {seed}] final test accuracy {result['test_accuracy']:.4f} -> {result['checkpoint']}")
