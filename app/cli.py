@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("train", "train an experiment config (all its seeds) and write summary.json"),
     "eval": ("eval", "accuracy, per-class accuracy and confusion matrix of a checkpoint"),
     "export": ("export", "export a checkpoint to ONNX, checked against onnxruntime"),
+    "stream-eval": ("stream_eval", "stitch a dataset's test split into one stream and score events and delays"),
     "bench": ("bench", "benchmarks that print ratios against a reference measured in the same run"),
 }
 
