@@ -14,6 +14,7 @@ from kinact.core.errors import KinactError
 
 #: subcommand -> (module under kinact.app.commands, one-line help). Order is the order `--help` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "app": ("gui", "the desktop window (what a plain `kinact` opens): live view, predictions, record and replay"),
     "run": ("run", "run the recognizer on a sensor, recording or the synthetic performer (--headless for JSON lines)"),
     "info": ("info", "summarise a recording, a dataset file or a whole dataset folder"),
     "import": ("import_cmd", "convert a dataset file or an Azure Kinect MKV into a .kinrec recording"),
@@ -21,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("eval", "accuracy, per-class accuracy and confusion matrix of a checkpoint"),
     "export": ("export", "export a checkpoint to ONNX, checked against onnxruntime"),
     "stream-eval": ("stream_eval", "stitch a dataset's test split into one stream and score events and delays"),
+    "screenshot": ("screenshot", "render the app offscreen for a few seconds and save the window as a PNG"),
     "bench": ("bench", "benchmarks that print ratios against a reference measured in the same run"),
 }
 
@@ -41,9 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # plain `kinact`: the app on the sensor, the demo or the synthetic performer
+        args = parser.parse_args(["app", *(argv or [])])
     module = importlib.import_module(f"kinact.app.commands.{args._module}")
     try:
         return int(module.run(args) or 0)

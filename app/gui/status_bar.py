@@ -35,7 +35,7 @@ class StatusPanel(QtWidgets.QWidget):
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(_STYLE)
         self.values: dict[str, object] = {"source": "", "state": "", "capture_fps": None, "latency_ms": None,
-                                          "dropped_windows": None, "model": ""}
+                                          "dropped_windows": None, "model": "", "render_fps": None}
         self.log: list[str] = []
         self._last_error = ""
 
@@ -44,7 +44,10 @@ class StatusPanel(QtWidgets.QWidget):
         self.state = QtWidgets.QLabel("")
         self.state.setMinimumWidth(80)
         self.state.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.fps, self.latency, self.dropped, self.model = (QtWidgets.QLabel("") for _ in range(4))
+        self.fps, self.latency, self.dropped, self.model, self.render = (QtWidgets.QLabel("") for _ in range(5))
+        for label in (self.source, self.model):  # long paths must not widen the window: clip, full text in tooltip
+            label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(90)
         self.log_button = QtWidgets.QToolButton()
         self.log_button.setText("log (0)")
         self.log_button.setCheckable(True)
@@ -70,9 +73,8 @@ class StatusPanel(QtWidgets.QWidget):
         info = QtWidgets.QHBoxLayout()
         info.setContentsMargins(6, 2, 6, 2)
         info.setSpacing(14)
-        for w in (self.source, self.state, self.fps, self.latency, self.dropped, self.model):
-            info.addWidget(w)
-        info.addStretch(1)
+        for w in (self.source, self.state, self.fps, self.render, self.latency, self.dropped, self.model):
+            info.addWidget(w, {self.source: 2, self.model: 3}.get(w, 0))  # the clipped ones take the spare room
         info.addWidget(self.log_button)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -83,10 +85,11 @@ class StatusPanel(QtWidgets.QWidget):
         self._render()
 
     def set_status(self, source=_UNSET, state=_UNSET, capture_fps=_UNSET, latency_ms=_UNSET,
-                   dropped_windows=_UNSET, model=_UNSET) -> None:
+                   dropped_windows=_UNSET, model=_UNSET, render_fps=_UNSET) -> None:
         """Change any of the shown values; the ones not passed stay as they are."""
         for key, value in (("source", source), ("state", state), ("capture_fps", capture_fps),
-                           ("latency_ms", latency_ms), ("dropped_windows", dropped_windows), ("model", model)):
+                           ("latency_ms", latency_ms), ("dropped_windows", dropped_windows), ("model", model),
+                           ("render_fps", render_fps)):
             if value is not _UNSET:
                 self.values[key] = value
         self._render()
@@ -103,6 +106,7 @@ class StatusPanel(QtWidgets.QWidget):
     def _render(self) -> None:
         v = self.values
         self.source.setText(str(v["source"] or "no source"))
+        self.source.setToolTip(self.source.text())
         state = str(v["state"] or "")
         rgb = STATE_COLORS.get(state, (90, 94, 104))
         self.state.setText(state or "idle")
@@ -111,17 +115,24 @@ class StatusPanel(QtWidgets.QWidget):
             self.state.setStyleSheet(style)
         fps, lat, drop = v["capture_fps"], v["latency_ms"], v["dropped_windows"]
         self.fps.setText(f"capture {fps:.1f} fps" if fps is not None else "capture – fps")
+        rfps = v["render_fps"]
+        self.render.setText(f"render {rfps:.1f} fps" if rfps is not None else "render – fps")
         self.latency.setText(f"inference {lat:.1f} ms" if lat is not None else "inference – ms")
         self.dropped.setText(f"dropped {int(drop)}" if drop is not None else "dropped –")
         self.model.setText(f"model {v['model']}" if v["model"] else "no model")
+        self.model.setToolTip(self.model.text())
+
+    def add_log(self, text: str) -> None:
+        """Append to the log only: news (a recording saved), not a problem."""
+        self.log.append(f"{time.strftime('%H:%M:%S')}  {str(text).strip()}")
+        self.log_list.addItem(self.log[-1])
+        self.log_list.scrollToBottom()
+        self.log_button.setText(f"log ({len(self.log)})")
 
     def show_error(self, text: str) -> None:
         """Show `text` in the banner (replacing an older one) and append it to the log; never blocks."""
         text = str(text).strip() or "unknown error"
-        self.log.append(f"{time.strftime('%H:%M:%S')}  {text}")
-        self.log_list.addItem(self.log[-1])
-        self.log_list.scrollToBottom()
-        self.log_button.setText(f"log ({len(self.log)})")
+        self.add_log(text)
         self.banner_text.setText(text)
         self.banner.show()
 

@@ -66,6 +66,7 @@ class Engine:
         self.stride = int(stride)
         self.window_seconds = float(window_seconds or self.meta.window_seconds)
         self.mode = mode
+        self._primary = primary
         self.layout = layout
         self.vanish_seconds = vanish_seconds
         self.min_coverage = min_coverage
@@ -186,6 +187,21 @@ class Engine:
             self._alive.clear()
             self._last_seen.clear()
             self.last_update, self.last_t = None, None
+
+    def set_thresholds(self, *, enter: float | None = None, exit: float | None = None,
+                       alpha: float | None = None) -> None:
+        """Change the event thresholds live (the app's sliders); takes effect at the next window."""
+        changes = {k: v for k, v in (("enter", enter), ("exit", exit), ("alpha", alpha)) if v is not None}
+        with self._lock:
+            self.events.config = dataclasses.replace(self.events.config, **changes)
+
+    def set_mode(self, mode: str) -> None:
+        """Switch between classifying everyone and only the primary user, without losing anyone's history."""
+        if mode not in ("all", "primary"):
+            raise ValueError(f"mode must be 'all' or 'primary', got {mode!r}")
+        with self._lock:
+            self.tracker.primary_mode = self._primary if mode == "primary" else None
+            self.mode = mode
 
     @property
     def persons(self) -> list[int]:
