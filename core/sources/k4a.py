@@ -35,43 +35,13 @@ import time
 
 from kinact.core.errors import KinactError
 from kinact.core.frames import Frame
+from kinact.core.sources.device_clock import DeviceClock
 from kinact.core.sources.base import Availability, Source, SourceLost
 from kinact.core.sources.k4a_bodytracking import (  # noqa: F401 - NUM_JOINTS, CONFIDENCE_LEVELS re-exported
     CONFIDENCE_LEVELS, NUM_JOINTS, PyKinectDevice, TrackerUnavailable, import_pykinect_azure, init_pykinect)
 from kinact.core.sources.k4a_depth import PyK4ADepth, import_pyk4a
 from kinact.core.sources.k4a_sdk import (  # noqa: F401 - re-exported: they were defined here
     BODY_SDK, DEPTH_MODES, FPS_VALUES, NO_DEVICE, PIP_INSTALL, SENSOR_SDK)
-
-
-class _DeviceClock:
-    """Device timestamps (s) mapped onto the host's monotonic clock: device-exact spacing, never backwards.
-
-    Re-anchored whenever the device clock restarts (reconnect) or would run ahead of the host.
-    """
-
-    def __init__(self):
-        self.offset: float | None = None
-        self.last_device: float | None = None
-        self.last_t = float("-inf")
-
-    def restart(self) -> None:
-        self.offset, self.last_device = None, None
-
-    def __call__(self, device_s: float | None) -> float:
-        now = time.monotonic()
-        if device_s is None:
-            t = now
-        else:
-            if self.offset is None or (self.last_device is not None and device_s < self.last_device):
-                self.offset = now - device_s
-            self.last_device = device_s
-            t = device_s + self.offset
-            if t > now:
-                self.offset, t = now - device_s, now
-        if t <= self.last_t:
-            t = self.last_t + 1e-6
-        self.last_t = t
-        return t
 
 
 def _is_missing(problem: str | None) -> bool:
@@ -117,7 +87,7 @@ class K4ASource(Source):
         self._backend: PyKinectDevice | PyK4ADepth | None = None  # the open device, None when closed
         self._lost: str | None = None
         self._index = 0
-        self._clock = _DeviceClock()
+        self._clock = DeviceClock()
         self._last_frame_at = 0.0
         self._next_probe = 0.0
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from kinact.core.errors import KinactError
 from kinact.core.frames import Body, Frame
+from kinact.core.sources.device_clock import DeviceClock
 from kinact.core.sources.base import Availability, Source, SourceLost
 
 NUM_JOINTS = 25
@@ -42,37 +43,6 @@ CONFIDENCE = {0: 0.0, 1: 0.5, 2: 1.0}
 
 def _is_windows() -> bool:
     return sys.platform == "win32"
-
-
-class _DeviceClock:
-    """Device timestamps (s) mapped onto the host's monotonic clock: device-exact spacing, never backwards.
-
-    Re-anchored whenever the device clock restarts (reconnect) or would run ahead of the host.
-    """
-
-    def __init__(self):
-        self.offset: float | None = None
-        self.last_device: float | None = None
-        self.last_t = float("-inf")
-
-    def restart(self) -> None:
-        self.offset, self.last_device = None, None
-
-    def __call__(self, device_s: float | None) -> float:
-        now = time.monotonic()
-        if device_s is None:
-            t = now
-        else:
-            if self.offset is None or (self.last_device is not None and device_s < self.last_device):
-                self.offset = now - device_s
-            self.last_device = device_s
-            t = device_s + self.offset
-            if t > now:
-                self.offset, t = now - device_s, now
-        if t <= self.last_t:
-            t = self.last_t + 1e-6
-        self.last_t = t
-        return t
 
 
 class Kinect2Source(Source):
@@ -97,7 +67,7 @@ class Kinect2Source(Source):
         self._rt = None
         self._lost: str | None = None
         self._index = 0
-        self._clock = _DeviceClock()
+        self._clock = DeviceClock()
         self._body_stamp = self._depth_stamp = None
         self._intrinsics_from_device = False
         self._intrinsics_tries = 0
