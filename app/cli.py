@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "export a checkpoint to ONNX, checked against onnxruntime"),
     "stream-eval": ("stream_eval", "stitch a dataset's test split into one stream and score events and delays"),
     "screenshot": ("screenshot", "render the app offscreen for a few seconds and save the window as a PNG"),
+    "doctor": ("doctor", "check this machine's set-up (packages, GPU, Qt, sensors, assets) and say how to fix each problem"),
     "bench": ("bench", "benchmarks that print ratios against a reference measured in the same run"),
 }
 

@@ -17,7 +17,8 @@ def test_help_lists_the_subcommands(capsys):
         main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for name in ("app", "run", "info", "import", "train", "eval", "export", "stream-eval", "screenshot", "bench"):
+    for name in ("app", "run", "info", "import", "train", "eval", "export", "stream-eval", "screenshot", "doctor",
+                 "bench"):
         assert name in out
 
 
