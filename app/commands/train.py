@@ -1,5 +1,8 @@
 """`kinact train CONFIG --data DIR --out RUNDIR`: every seed of an experiment config, then a summary.
 
+`kinact train [CONFIG] --data DIR_OF_KINREC [--from CKPT] --out RUNDIR`: your own labelled recordings, trained
+from scratch or fine-tuned from a checkpoint (training/finetune.py), with a held-out recording or person.
+
 The summary puts the seeds' spread and a no-training kNN baseline next to the mean accuracy, because on a
 dataset of 430 test sequences one seed's number alone cannot tell a real improvement from luck.
 Launched under `torchrun --nproc_per_node N -m kinact.app.cli train ...` it trains data-parallel.
@@ -14,8 +17,9 @@ import time
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", help="experiment config (TOML, see configs/)")
-    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("config", nargs="?", help="experiment config (TOML, see configs/); optional for a folder of "
+                   "recordings (default: the fine-tuning recipe with --from, else the ours recipe)")
+    p.add_argument("--data", required=True, help="dataset folder, or a folder of labelled .kinrec/.mcap recordings")
     p.add_argument("--out", required=True, help="run folder (seed<k>/ subfolders and summary.json go here)")
     p.add_argument("--seed", type=int, action="append", help="train only this seed (repeatable); default: the "
                    "config's seeds")
@@ -27,6 +31,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config key, e.g. --set optim.lr=0.01 (TOML value syntax)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+    g = p.add_argument_group("your own recordings (--data holds .kinrec/.mcap files)")
+    g.add_argument("--from", dest="init_from", metavar="CHECKPOINT", help="fine-tune this checkpoint on the "
+                   "recordings' actions (its architecture and input recipe, a new classifier head)")
+    g.add_argument("--holdout", choices=("recording", "person", "none"), help="test part: one whole recording, "
+                   "one person's recordings, or none (default: the last recording when there are two or more)")
+    g.add_argument("--holdout-value", metavar="X", help="which recording (file name) or person (metadata "
+                   "'subject' or 'person') to hold out; default the last in sorted order")
+    g.add_argument("--shots", type=int, metavar="K", help="train on at most K labelled segments per action")
+    g.add_argument("--draw", type=int, default=0, metavar="N", help="seed of the --shots draw (default 0)")
 
 
 def run(args) -> int:
@@ -45,6 +58,15 @@ def run(args) -> int:
         overrides["optim.epochs"] = args.epochs
     if args.final:
         overrides["data.val_subjects"] = []
+    from kinact.core.training.kinrec_data import is_recording_folder
+
+    if (args.init_from or args.config is None or is_recording_folder(args.data)
+            or load_config(args.config).data.dataset == "kinrec"):
+        from kinact.core.training.finetune import run_cli
+
+        return run_cli(args, overrides)
+    if args.holdout or args.holdout_value or args.shots:
+        raise KinactError("--holdout, --holdout-value and --shots are for a folder of .kinrec recordings")
     cfg = load_config(args.config, overrides)
     if args.device == "cuda":
         import torch

@@ -36,6 +36,7 @@ SCHEDULERS = ("plateau", "cosine", "none")
 MONITORS = ("train_loss", "val_loss")
 NUM_JOINTS = 20  # models always see the canonical (Kinect v1) joints
 NO_ACTION_KEYS = ("no_action", "no_action_name", "no_action_ratio")
+NEUTRAL_OPTIM = {"class_balance": None, "body_lr_scale": 1.0}
 
 
 @dataclass
@@ -125,6 +126,13 @@ class OptimConfig:
     batch_size: int = 32
     label_smoothing: float = 0.0
     grad_clip: float = 0.0  # max gradient norm; 0 = off
+    # Loss weights n / (K·n_c) against class imbalance; unset: on for dataset "kinrec" (your own recordings,
+    # whose classes are rarely balanced), off for the published datasets.
+    class_balance: bool | None = None
+    body_lr_scale: float = 1.0  # lr factor for everything but the classifier head (fine-tuning; 0 freezes it)
+
+    def balanced(self, dataset: str) -> bool:
+        return self.class_balance if self.class_balance is not None else dataset == "kinrec"
 
 
 @dataclass
@@ -158,6 +166,9 @@ class ExperimentConfig:
         if not self.data.no_action:
             for key in NO_ACTION_KEYS:
                 d["data"].pop(key, None)
+        for key, unset in NEUTRAL_OPTIM.items():  # keys added later: runs that never set them still resume
+            if d["optim"].get(key) == unset:
+                d["optim"].pop(key)
         for key in ignore:
             parts = key.split(".")
             node = d
@@ -328,6 +339,10 @@ def validate(cfg: ExperimentConfig, where: str) -> None:
     if i.frames < 4 or o.epochs < 1 or o.batch_size < 1 or o.lr <= 0 or len(o.betas) != 2:
         raise KinactError(f"{where}: need input.frames >= 4, optim.epochs >= 1, optim.batch_size >= 1, "
                           "optim.lr > 0 and two optim.betas")
+    if not (o.class_balance is None or isinstance(o.class_balance, bool)) or not 0.0 <= o.body_lr_scale <= 10.0:
+        raise KinactError(f"{where}: optim.class_balance must be true or false, optim.body_lr_scale in [0, 10]")
+    if o.body_lr_scale != 1.0 and d.dataset != "kinrec":
+        raise KinactError(f"{where}: optim.body_lr_scale is for fine-tuning on recordings (data.dataset = 'kinrec')")
     if not 0.0 <= o.label_smoothing < 1.0 or not 0.0 < o.plateau_factor < 1.0:
         raise KinactError(f"{where}: optim.label_smoothing must be in [0, 1) and optim.plateau_factor in (0, 1)")
     if not cfg.model.get("name"):

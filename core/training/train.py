@@ -205,6 +205,10 @@ def _atomic_json(obj, path: str) -> None:
 def train(config, data_root, out_dir, seed: int, device=None, progress: bool = True, resume: bool = True) -> dict:
     """Train one seed of `config` (an ExperimentConfig or a TOML path); files go to `out_dir/seed<seed>/`."""
     cfg: ExperimentConfig = config if isinstance(config, ExperimentConfig) else load_config(config)
+    if cfg.data.dataset == "kinrec":  # your own recordings: segments, holdout and fine-tuning (finetune.py)
+        from kinact.core.training.finetune import train_kinrec
+
+        return train_kinrec(cfg, data_root, out_dir, seed, device=device, progress=progress)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dist = Dist(device)
     device = dist.device
@@ -294,7 +298,12 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
                         drop_last=sampler.num_samples % per_rank == 1,  # a lone item breaks BatchNorm
                         pin_memory=device.type == "cuda")
     steps = len(loader)
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=o.label_smoothing)
+    weight = None
+    if o.balanced(d.dataset):
+        from kinact.core.training.finetune import class_weights
+
+        weight = torch.as_tensor(class_weights(train_ds.labels, len(classes)), dtype=torch.float32, device=device)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight, label_smoothing=o.label_smoothing)
     bar = progress and dist.main and sys.stderr.isatty()
     if dist.main:
         os.makedirs(run_dir, exist_ok=True)
