@@ -130,10 +130,18 @@ def resample(joints: np.ndarray, frames: int) -> np.ndarray:
 
 def normalise(joints: np.ndarray, recipe: NormRecipe, confidence: np.ndarray | None = None) -> np.ndarray:
     """Canonical (T, 20, 3) metres → (recipe.frames, 20, 3) model-ready joints, always finite."""
+    return resample(normalise_frames(joints, recipe, confidence), recipe.frames)
+
+
+def normalise_frames(joints: np.ndarray, recipe: NormRecipe, confidence: np.ndarray | None = None) -> np.ndarray:
+    """`normalise` without the final resample: (T, 20, 3) stays T frames.
+
+    For training, where augmentation (crop, speed) must see the real frames before the resample.
+    """
     x = fill_untracked(joints, confidence)
     x = centre(x, recipe.centre)
     if recipe.scale:
         x = scale_by_torso(x)
     if recipe.face_camera:
         x = face_camera(x)
-    return resample(x, recipe.frames)
+    return x

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .alexnet import AlexNet
-from .resnet import BACKBONES, scaled
+from .resnet import BACKBONES, ClassifierHead, kaiming_init, scaled
 from .tarm import AxisTARMs
 
 __all__ = ["DepthNet", "SmallCNN", "DEPTH_ARCHS"]
@@ -28,7 +28,7 @@ __all__ = ["DepthNet", "SmallCNN", "DEPTH_ARCHS"]
 DEPTH_ARCHS = ("resnet18", "resnet50", "alexnet", "tarm_resnet18", "small")
 
 
-class SmallCNN(nn.Module):
+class SmallCNN(ClassifierHead):
     """Four stages of (3x3/2 conv, 3x3 conv), widths 32-64-128-256, global average pool."""
 
     def __init__(self, in_channels: int, num_classes: int, width: float = 1.0, dropout: float = 0.0) -> None:
@@ -41,19 +41,11 @@ class SmallCNN(nn.Module):
                 layers += [nn.Conv2d(cin, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
             prev = c
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.num_features = prev
-        self.num_classes = num_classes
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(prev, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        self._add_head(prev, num_classes, dropout)
+        kaiming_init(self, nn.Conv2d)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.features(x)))
 
 
 class DepthNet(nn.Module):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .resnet import BACKBONES
+from .resnet import BACKBONES, check_backbone
+from .stcm import resize_bilinear
 from .tarm import AxisTARMs
 
 __all__ = ["EndToEndFusion", "TwoStreamFusion", "score_fusion", "FUSION_MODES"]
@@ -53,8 +53,7 @@ class EndToEndFusion(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
+        check_backbone(backbone)
         if size < 1:
             raise ValueError("size must be >= 1")
         self.num_joints, self.num_classes, self.size = num_joints, num_classes, int(size)
@@ -78,8 +77,8 @@ class EndToEndFusion(nn.Module):
 
     def _image(self, skeleton: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
         s = (self.size, self.size)
-        sk = F.interpolate(self.skeleton_tarm(skeleton), size=s, mode="bilinear", align_corners=False)
-        dp = self.depth_tarm(F.interpolate(depth, size=s, mode="bilinear", align_corners=False))
+        sk = resize_bilinear(self.skeleton_tarm(skeleton), s)
+        dp = self.depth_tarm(resize_bilinear(depth, s))
         return torch.cat([sk, dp], dim=1)
 
     def features(self, skeleton: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:

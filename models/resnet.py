@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "scaled"]
+__all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "scaled", "check_backbone",
+           "ClassifierHead", "kaiming_init"]
 
 STEMS = ("imagenet", "small")
 
@@ -20,6 +21,30 @@ STEMS = ("imagenet", "small")
 def scaled(channels: int, width: float) -> int:
     """Channel count under a width multiplier; never below 4 so tiny test nets still have BN statistics."""
     return max(4, int(round(channels * width)))
+
+
+class ClassifierHead(nn.Module):
+    """Pooled features -> dropout -> linear: the head every CNN here ends in (ResNet, SmallCNN, TemporalResNet).
+
+    A subclass builds its body, calls `_add_head` and defines `features()`; keeping the split identical is what
+    lets the two-stream fusion take `features()` and `num_features` from any of them.
+    """
+
+    def _add_head(self, num_features: int, num_classes: int, dropout: float) -> None:
+        self.num_features = num_features
+        self.num_classes = num_classes
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(num_features, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(self.features(x)))
+
+
+def kaiming_init(module: nn.Module, conv: type[nn.Module]) -> None:
+    """He-normal (fan_out, ReLU) weights for every `conv` layer in `module`: the CNNs here are trained from scratch."""
+    for m in module.modules():
+        if isinstance(m, conv):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
 
 class BasicBlock(nn.Module):
@@ -77,7 +102,7 @@ def _shortcut(in_planes: int, out_planes: int, stride: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(in_planes, out_planes, 1, stride, bias=False), nn.BatchNorm2d(out_planes))
 
 
-class ResNet(nn.Module):
+class ResNet(ClassifierHead):
     """ResNet on (B, C, H, W) returning logits (B, num_classes).
 
     stem="imagenet": 7x7/2 conv + 3x3/2 max-pool, the standard layout (a 50x50
@@ -130,10 +155,7 @@ class ResNet(nn.Module):
             stages.append(nn.Sequential(*blocks))
         self.layers = nn.Sequential(*stages)
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.num_features = in_planes
-        self.num_classes = num_classes
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(in_planes, num_classes)
+        self._add_head(in_planes, num_classes, dropout)
         self._init_weights(zero_init_residual)
 
     def _init_weights(self, zero_init_residual: bool) -> None:
@@ -152,9 +174,6 @@ class ResNet(nn.Module):
         """Pooled embedding (B, num_features): what the two-stream fusion concatenates."""
         return torch.flatten(self.pool(self.layers(self.stem(x))), 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.features(x)))
-
 
 def resnet18(**kwargs) -> ResNet:
     return ResNet(BasicBlock, (2, 2, 2, 2), **kwargs)
@@ -169,3 +188,9 @@ def resnet50(**kwargs) -> ResNet:
 
 
 BACKBONES = {"resnet18": resnet18, "resnet34": resnet34, "resnet50": resnet50}
+
+
+def check_backbone(name: str) -> None:
+    """Reject an unknown backbone name before anything is built (every model taking `backbone=` uses this)."""
+    if name not in BACKBONES:
+        raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {name!r}")

@@ -17,9 +17,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .resnet import BACKBONES, scaled
+from .resnet import BACKBONES, ClassifierHead, check_backbone, kaiming_init, scaled
 
-__all__ = ["ImageSTCM", "TemporalResNet", "BasicBlock1d"]
+__all__ = ["ImageSTCM", "TemporalResNet", "BasicBlock1d", "resize_bilinear"]
+
+
+def resize_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B, C, H, W) rescaled to `size` as an image library would (bilinear, no corner alignment).
+
+    The paper's STCM rescale; the end-to-end fusion uses it for both modalities so every image the ResNets here
+    see was rescaled the same way.
+    """
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 class ImageSTCM(nn.Module):
@@ -41,8 +50,7 @@ class ImageSTCM(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
+        check_backbone(backbone)
         if resize is not None:
             resize = tuple(int(s) for s in resize)
             if len(resize) != 2 or min(resize) < 1:
@@ -56,7 +64,7 @@ class ImageSTCM(nn.Module):
     def _image(self, x: torch.Tensor) -> torch.Tensor:
         if self.resize is None:
             return x
-        return F.interpolate(x, size=self.resize, mode="bilinear", align_corners=False)
+        return resize_bilinear(x, self.resize)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.cnn.features(self._image(x))
@@ -85,7 +93,7 @@ class BasicBlock1d(nn.Module):
         return self.relu(out + self.shortcut(x))
 
 
-class TemporalResNet(nn.Module):
+class TemporalResNet(ClassifierHead):
     """1-D temporal ResNet: (B, C, T, N) -> (B, C*N, T) -> residual Conv1d stages -> mean over time -> linear.
 
     channels/blocks/strides give the stages (widths are multiplied by `width`).
@@ -134,13 +142,8 @@ class TemporalResNet(nn.Module):
                 layers.append(BasicBlock1d(prev, w, s if j == 0 else 1, kernel_size))
                 prev = w
         self.layers = nn.Sequential(*layers)
-        self.num_features = prev
-        self.num_classes = num_classes
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(prev, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv1d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        self._add_head(prev, num_classes, dropout)
+        kaiming_init(self, nn.Conv1d)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[3] != self.num_joints:
@@ -150,6 +153,3 @@ class TemporalResNet(nn.Module):
         b, c, t, n = x.shape
         seq = x.permute(0, 1, 3, 2).reshape(b, c * n, t)
         return self.layers(self.stem(self.input_norm(seq))).mean(dim=2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.features(x)))

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -39,6 +41,50 @@ __all__ = [
 
 MEMORIES = ("bigru", "attention")
 GATES = ("linear", "gru")
+
+
+def _check_options(memory: str, gate: str) -> None:
+    """The option checks TARM and GroupedTARM share, so both reject the same spellings with the same words."""
+    if memory not in MEMORIES:
+        raise ValueError(f"memory must be one of {MEMORIES}, got {memory!r}")
+    if gate not in GATES:
+        raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+
+
+class _Layers(NamedTuple):
+    """The layer constructors a TARM is built from: plain ones for TARM, per-channel grouped ones for GroupedTARM."""
+
+    layer_norm: Callable[..., nn.Module]
+    bigru: Callable[..., nn.Module]
+    attention: Callable[..., nn.Module]
+    linear: Callable[..., nn.Module]
+
+
+def _build_branches(
+    m: nn.Module, layers: _Layers, num_features: int, hidden: int, memory: str, heads: int, dropout: float,
+    gate: str, norm: bool, init_scale: float,
+) -> None:
+    """Give `m` TARM's norm, memory (F_M), drop, project and gate (F_A), then the residual initialisation.
+
+    TARM and GroupedTARM build the same branches from different layers; one builder keeps them the same
+    module for module, in the same order (which fixes both the state-dict keys and the random init).
+    The residual starts small but not zero (see TARM's docstring); project.weight may be (out, in) or grouped
+    (G, out, in), the std depends only on project.in_features.
+    """
+    m.norm = layers.layer_norm(num_features) if norm else nn.Identity()
+    if memory == "bigru":
+        m.memory = layers.bigru(num_features, hidden)
+    else:
+        m.memory = layers.attention(num_features, 2 * hidden, heads, dropout)
+    m.drop = nn.Dropout(dropout)
+    m.project = layers.linear(2 * hidden, num_features)
+    if gate == "linear":
+        m.gate = layers.linear(num_features, num_features)
+    else:
+        m.gate = nn.Sequential(layers.bigru(num_features, hidden), layers.linear(2 * hidden, num_features))
+    nn.init.normal_(m.project.weight, std=init_scale / math.sqrt(m.project.in_features))
+    nn.init.zeros_(m.project.bias)
+    nn.init.zeros_((m.gate if gate == "linear" else m.gate[-1]).bias)
 
 
 class SelfAttentionMemory(nn.Module):
@@ -114,31 +160,12 @@ class TARM(nn.Module):
         init_scale: float = 0.1,
     ) -> None:
         super().__init__()
-        if memory not in MEMORIES:
-            raise ValueError(f"memory must be one of {MEMORIES}, got {memory!r}")
-        if gate not in GATES:
-            raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        _check_options(memory, gate)
         if num_features < 1 or hidden < 1:
             raise ValueError("num_features and hidden must be >= 1")
         self.num_features = num_features
-        self.norm = nn.LayerNorm(num_features) if norm else nn.Identity()
-        if memory == "bigru":
-            self.memory = _BiGRU(num_features, hidden)
-        else:
-            self.memory = SelfAttentionMemory(num_features, 2 * hidden, heads, dropout)
-        self.drop = nn.Dropout(dropout)
-        self.project = nn.Linear(2 * hidden, num_features)
-        if gate == "linear":
-            self.gate = nn.Linear(num_features, num_features)
-        else:
-            self.gate = nn.Sequential(_BiGRU(num_features, hidden), nn.Linear(2 * hidden, num_features))
-        self._init_residual(init_scale)
-
-    def _init_residual(self, init_scale: float) -> None:
-        nn.init.normal_(self.project.weight, std=init_scale / math.sqrt(self.project.in_features))
-        nn.init.zeros_(self.project.bias)
-        last = self.gate if isinstance(self.gate, nn.Linear) else self.gate[-1]
-        nn.init.zeros_(last.bias)
+        layers = _Layers(nn.LayerNorm, _BiGRU, SelfAttentionMemory, nn.Linear)
+        _build_branches(self, layers, num_features, hidden, memory, heads, dropout, gate, norm, init_scale)
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         """F_M(X) * F_A(X): the recalibration added to X (exposed for tests and inspection)."""
@@ -193,30 +220,14 @@ class GroupedTARM(nn.Module):
         init_scale: float = 0.1,
     ) -> None:
         super().__init__()
-        if memory not in MEMORIES:
-            raise ValueError(f"memory must be one of {MEMORIES}, got {memory!r}")
-        if gate not in GATES:
-            raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        _check_options(memory, gate)
         if num_features < 1 or hidden < 1 or groups < 1:
             raise ValueError("num_features, groups and hidden must be >= 1")
         self.num_features, self.groups = num_features, groups
-        self.norm = GroupedLayerNorm(groups, num_features) if norm else nn.Identity()
-        if memory == "bigru":
-            self.memory = GroupedBiGRU(groups, num_features, hidden)
-        else:
-            self.memory = GroupedSelfAttention(groups, num_features, 2 * hidden, heads, dropout)
-        self.drop = nn.Dropout(dropout)
-        self.project = GroupedLinear(groups, 2 * hidden, num_features)
-        if gate == "linear":
-            self.gate = GroupedLinear(groups, num_features, num_features)
-        else:
-            self.gate = nn.Sequential(
-                GroupedBiGRU(groups, num_features, hidden), GroupedLinear(groups, 2 * hidden, num_features)
-            )
-        # As TARM._init_residual, per channel: each weight[c] is a (out, in) matrix.
-        nn.init.normal_(self.project.weight, std=init_scale / math.sqrt(self.project.in_features))
-        nn.init.zeros_(self.project.bias)
-        nn.init.zeros_((self.gate if isinstance(self.gate, GroupedLinear) else self.gate[-1]).bias)
+        # Each parameter slice [c] is channel c's stand-alone TARM parameter (weight[c] an (out, in) matrix).
+        grouped = (GroupedLayerNorm, GroupedBiGRU, GroupedSelfAttention, GroupedLinear)
+        layers = _Layers(*(partial(layer, groups) for layer in grouped))
+        _build_branches(self, layers, num_features, hidden, memory, heads, dropout, gate, norm, init_scale)
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         """F_M(X) * F_A(X) for every channel: the recalibration added to X."""

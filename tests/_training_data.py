@@ -6,21 +6,13 @@ import os
 import numpy as np
 
 from kinact.core.layouts import CANONICAL, UTD_MHAD
+from kinact.core.pipeline.fakes import pose
 
-_BASE = {
-    "hip_center": (0, 0, 2.5), "spine": (0, 0.25, 2.5), "shoulder_center": (0, 0.5, 2.5), "head": (0, 0.7, 2.5),
-    "shoulder_left": (-0.2, 0.45, 2.5), "elbow_left": (-0.25, 0.2, 2.5), "wrist_left": (-0.27, 0.0, 2.5),
-    "hand_left": (-0.28, -0.05, 2.5), "shoulder_right": (0.2, 0.45, 2.5), "elbow_right": (0.25, 0.2, 2.5),
-    "wrist_right": (0.27, 0.0, 2.5), "hand_right": (0.28, -0.05, 2.5), "hip_left": (-0.1, -0.05, 2.5),
-    "knee_left": (-0.1, -0.5, 2.5), "ankle_left": (-0.1, -0.9, 2.5), "foot_left": (-0.1, -0.95, 2.4),
-    "hip_right": (0.1, -0.05, 2.5), "knee_right": (0.1, -0.5, 2.5), "ankle_right": (0.1, -0.9, 2.5),
-    "foot_right": (0.1, -0.95, 2.4),
-}
 
 
 def canonical_motion(cls: int, T: int, rng: np.random.Generator) -> np.ndarray:
     """(T, 20, 3) canonical metres: class 0 raises the right hand, 1 swings the left hand sideways, 2 squats."""
-    x = np.array([_BASE[n] for n in CANONICAL.joints], np.float32)[None].repeat(T, 0)
+    x = pose()[None].repeat(T, 0)  # the pipeline fakes' standing person, 2.5 m in front of the sensor
     phase = np.sin(np.linspace(0, np.pi, T)).astype(np.float32)
     if cls % 3 == 0:
         for j, amp in (("wrist_right", 0.5), ("hand_right", 0.6), ("elbow_right", 0.25)):
@@ -29,7 +21,8 @@ def canonical_motion(cls: int, T: int, rng: np.random.Generator) -> np.ndarray:
         for j, amp in (("wrist_left", 0.4), ("hand_left", 0.5), ("elbow_left", 0.2)):
             x[:, CANONICAL.index(j), 0] -= amp * phase
     else:
-        upper = [CANONICAL.index(n) for n in _BASE if "knee" not in n and "ankle" not in n and "foot" not in n]
+        legs = ("knee", "ankle", "foot")
+        upper = [j for j, n in enumerate(CANONICAL.joints) if not any(leg in n for leg in legs)]
         x[:, upper, 1] -= 0.3 * phase[:, None]
     scale = rng.uniform(0.9, 1.1)
     shift = np.array([rng.uniform(-0.3, 0.3), rng.uniform(-0.1, 0.1), rng.uniform(-0.3, 0.3)], np.float32)

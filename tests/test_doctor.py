@@ -9,42 +9,19 @@ from __future__ import annotations
 import json
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
 from kinact.core import doctor, doctor_env, doctor_k4a, doctor_qt, doctor_sensors
 from kinact.core.doctor import Check
 
-FAKES = Path(__file__).parent / "fakes"
-FAKE_PACKAGES = ("pykinect2", "comtypes", "pyk4a", "pykinect_azure", "k4a_fake_device")
-
-
-def _purge_fakes() -> dict:
-    dropped = {}
-    for name in list(sys.modules):
-        if name.split(".")[0] in FAKE_PACKAGES:
-            dropped[name] = sys.modules.pop(name)
-    return dropped
-
-
-@pytest.fixture
-def isolated_modules():
-    before = _purge_fakes()
-    yield
-    _purge_fakes()
-    sys.modules.update(before)
+from fake_sdks import FAKES, isolated_modules, reset_k4a_device  # noqa: F401 (isolated_modules: a fixture)
 
 
 @pytest.fixture
 def k4a_device(isolated_modules, monkeypatch):
     """The fake pyk4a and pykinect_azure on sys.path over one scripted device (attached, both libraries)."""
-    monkeypatch.syspath_prepend(str(FAKES))
-    for var in ("KINACT_K4A_LIBRARY", "KINACT_K4ABT_LIBRARY"):
-        monkeypatch.delenv(var, raising=False)
-    import k4a_fake_device
-
-    return k4a_fake_device.DEVICE.reset()
+    return reset_k4a_device(monkeypatch)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from kinact.core.pipeline.fakes import body, pose  # noqa: E402
 from kinact.core.recording.intrinsics import KINECT_V1_DEPTH  # noqa: E402
 from kinact.core.recording.kinrec import KinrecReader, KinrecWriter  # noqa: E402
 
+from tiny_models import tiny_checkpoint  # noqa: E402
+
 CLASSES = ["wave", "clap", "boxing"]
 SPEC = {"name": "skeleton", "num_joints": 20, "num_classes": 3, "in_channels": 3, "tarm": "none", "num_frames": 16,
         "stcm": "temporal", "channels": [8, 8, 8], "blocks": [1, 1, 1]}
@@ -29,15 +31,7 @@ INTR = KINECT_V1_DEPTH.scaled(80, 60)
 
 
 def _checkpoint(path, layout="kinect_v1"):
-    import torch
-
-    from kinact.core.checkpoint import CheckpointMeta, save_checkpoint
-    from kinact.models.registry import build_model
-
-    torch.manual_seed(0)
-    save_checkpoint(path, build_model(SPEC).state_dict(),
-                    CheckpointMeta(model=dict(SPEC), classes=CLASSES, layout=layout, frames=16, window_seconds=1.0))
-    return str(path)
+    return tiny_checkpoint(path, CLASSES, spec=SPEC, layout=layout, features=["joint"])
 
 
 def _recording(path, seconds=3.0, fps=30.0):

@@ -2,12 +2,13 @@
 import numpy as np
 import pytest
 
-from kinact.core.checkpoint import CheckpointMeta
 from kinact.core.frames import Frame
 from kinact.core.pipeline.engine import Engine
 from kinact.core.pipeline.events import ActionEvent
 from kinact.core.pipeline.fakes import RuleModel, body, pose
 from kinact.core.pipeline.worker import Prediction
+
+from tiny_models import tiny_checkpoint
 
 FPS = 30.0
 
@@ -164,19 +165,12 @@ TINY_FUSION = {"name": "fusion_e2e", "num_joints": 20, "num_classes": 3, "num_fr
 def test_through_a_real_checkpoint_and_predictor(tmp_path, kind, backend):
     """End to end through `kinact.core.inference.Predictor` and a tiny real network: shapes and names fit."""
     inference = pytest.importorskip("kinact.core.inference")
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     if backend == "onnx":
         pytest.importorskip("onnxruntime")
-    from kinact.core.checkpoint import save_checkpoint
-    from kinact.models.registry import build_model
-
-    torch.manual_seed(0)
     spec = TINY_SKELETON if kind == "skeleton" else TINY_FUSION
     depth = {"descriptor": "dmi", "size": [16, 12], "channels": 1} if kind == "fusion" else {}
-    meta = CheckpointMeta(model=spec, classes=["x", "y", "no_action"], frames=16, window_seconds=1.0,
-                          features=["joint", "bone", "velocity"], depth=depth, no_action="no_action")
-    path = tmp_path / "tiny.safetensors"
-    save_checkpoint(path, build_model(spec).state_dict(), meta)
+    path = tiny_checkpoint(tmp_path / "tiny.safetensors", spec=spec, depth=depth)
     predictor = inference.Predictor.load(path, backend=backend)
     descriptors = []
 

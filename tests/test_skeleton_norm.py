@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from kinact.core.layouts import CANONICAL
+from kinact.core.pipeline.fakes import pose
 from kinact.core.skeleton_norm import (
     HIP, SHOULDER_CENTRE, NormRecipe, facing_angle, fill_untracked, normalise, resample, rotate_about_vertical,
     torso_length,
@@ -13,16 +14,7 @@ from kinact.core.skeleton_norm import (
 def standing_body(T=30, seed=0):
     """A rough canonical skeleton facing the camera, 2.5 m away, with a waving right hand."""
     rng = np.random.default_rng(seed)
-    base = {
-        "hip_center": (0, 0, 2.5), "spine": (0, 0.25, 2.5), "shoulder_center": (0, 0.5, 2.5), "head": (0, 0.7, 2.5),
-        "shoulder_left": (-0.2, 0.45, 2.5), "elbow_left": (-0.25, 0.2, 2.5), "wrist_left": (-0.27, 0.0, 2.5),
-        "hand_left": (-0.28, -0.05, 2.5), "shoulder_right": (0.2, 0.45, 2.5), "elbow_right": (0.25, 0.2, 2.5),
-        "wrist_right": (0.27, 0.0, 2.5), "hand_right": (0.28, -0.05, 2.5), "hip_left": (-0.1, -0.05, 2.5),
-        "knee_left": (-0.1, -0.5, 2.5), "ankle_left": (-0.1, -0.9, 2.5), "foot_left": (-0.1, -0.95, 2.4),
-        "hip_right": (0.1, -0.05, 2.5), "knee_right": (0.1, -0.5, 2.5), "ankle_right": (0.1, -0.9, 2.5),
-        "foot_right": (0.1, -0.95, 2.4),
-    }
-    x = np.array([base[n] for n in CANONICAL.joints], np.float32)[None].repeat(T, 0)
+    x = pose()[None].repeat(T, 0)
     hand = CANONICAL.index("hand_right")
     x[:, hand, 0] += 0.2 * np.sin(np.linspace(0, 4 * np.pi, T))
     return x + rng.normal(scale=0.002, size=x.shape).astype(np.float32)

@@ -7,7 +7,6 @@ libraries, a tracker that will not start, a tracker that lags a frame behind.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,37 +14,13 @@ import pytest
 from kinact.core.errors import KinactError
 from kinact.core.sources.base import SourceLost
 
-FAKES = Path(__file__).parent / "fakes"
-FAKE_PACKAGES = ("pykinect2", "comtypes", "pyk4a", "pykinect_azure", "k4a_fake_device")
-
-
-def _purge_fakes() -> dict:
-    """Drop the fakes' (or the real packages') modules so the next import is fresh; return what was there."""
-    dropped = {}
-    for name in list(sys.modules):
-        if name.split(".")[0] in FAKE_PACKAGES:
-            dropped[name] = sys.modules.pop(name)
-    return dropped
-
-
-@pytest.fixture
-def isolated_modules():
-    """Whatever was imported under those names before (a real pyk4a, say) comes back afterwards."""
-    before = _purge_fakes()
-    yield
-    _purge_fakes()
-    sys.modules.update(before)
+from fake_sdks import isolated_modules, reset_k4a_device  # noqa: F401 (isolated_modules: a fixture)
 
 
 @pytest.fixture
 def device(isolated_modules, monkeypatch):
     """The fake pyk4a and pykinect_azure on sys.path, their scripted device reset; nothing left behind."""
-    monkeypatch.syspath_prepend(str(FAKES))
-    for var in ("KINACT_K4A_LIBRARY", "KINACT_K4ABT_LIBRARY"):
-        monkeypatch.delenv(var, raising=False)
-    import k4a_fake_device
-
-    return k4a_fake_device.DEVICE.reset()
+    return reset_k4a_device(monkeypatch)
 
 
 def _hide(*packages):

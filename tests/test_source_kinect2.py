@@ -11,7 +11,6 @@ import shutil
 import sys
 import time
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,27 +18,9 @@ import pytest
 from kinact.core.errors import KinactError
 from kinact.core.sources.base import SourceLost
 
-FAKES = Path(__file__).parent / "fakes"
-FAKE_PACKAGES = ("pykinect2", "comtypes", "pyk4a", "pykinect_azure", "k4a_fake_device")
+from fake_sdks import FAKES, isolated_modules, purge_fakes as _purge_fakes  # noqa: F401 (a fixture)
+
 PERSON_A, PERSON_B = 72057594037928001, 72057594037928002
-
-
-def _purge_fakes() -> dict:
-    """Drop the fakes' (or the real packages') modules so the next import is fresh; return what was there."""
-    dropped = {}
-    for name in list(sys.modules):
-        if name.split(".")[0] in FAKE_PACKAGES:
-            dropped[name] = sys.modules.pop(name)
-    return dropped
-
-
-@pytest.fixture
-def isolated_modules():
-    """Whatever was imported under those names before (a real pyk4a, say) comes back afterwards."""
-    before = _purge_fakes()
-    yield
-    _purge_fakes()
-    sys.modules.update(before)
 
 
 @pytest.fixture

@@ -7,16 +7,20 @@ TINY_SKELETON = {"name": "skeleton", "num_joints": 20, "num_classes": 3, "in_cha
                  "tarm": "per_axis", "hidden": 4, "stcm": "temporal", "channels": [8, 8, 8], "blocks": [1, 1, 1]}
 
 
-def tiny_checkpoint(path, classes=("x", "y", "no_action"), seed=0, spec=None) -> str:
+def tiny_checkpoint(path, classes=("x", "y", "no_action"), seed=0, spec=None, **meta) -> str:
+    """Untrained weights of `spec` (seeded) saved with a 16-frame, 1 s window; `meta` overrides CheckpointMeta fields.
+
+    One builder for every test that needs a loadable checkpoint, so a change to the checkpoint format or the
+    registry is met in one place.
+    """
     import torch
     from kinact.models.registry import build_model
 
     torch.manual_seed(seed)
     spec = dict(spec or TINY_SKELETON, num_classes=len(classes))
-    meta = CheckpointMeta(model=spec, classes=list(classes), frames=16, window_seconds=1.0,
-                          features=["joint", "bone", "velocity"], no_action="no_action" if "no_action" in classes
-                          else None)
-    save_checkpoint(path, build_model(spec).state_dict(), meta)
+    fields = {"frames": 16, "window_seconds": 1.0, "features": ["joint", "bone", "velocity"],
+              "no_action": "no_action" if "no_action" in classes else None, **meta}
+    save_checkpoint(path, build_model(spec).state_dict(), CheckpointMeta(model=spec, classes=list(classes), **fields))
     return str(path)
 
 

@@ -16,6 +16,8 @@ import numpy as np
 from kinact.core.errors import BadInputError
 from kinact.core.frames import Sample
 
+from .text import read_ascii
+
 LAYOUT = "msr_action3d"
 FPS = 15.0
 NUM_JOINTS = 20
@@ -45,15 +47,7 @@ def parse_name(path: str | os.PathLike) -> tuple[int, int, int]:
 
 def read_array(path: str | os.PathLike) -> np.ndarray:
     """(T, 20, 4) float32: x, y, z in metres and the joint confidence."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("ascii")
-    except FileNotFoundError:
-        raise BadInputError(path, "no such file") from None
-    except OSError as exc:
-        raise BadInputError(path, f"cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise BadInputError(path, f"not a text file (byte {exc.start} is not ASCII)") from None
+    text = read_ascii(path)
     lines = text.split("\n")
     values = []
     for i, line in enumerate(lines, 1):

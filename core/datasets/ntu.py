@@ -17,6 +17,8 @@ import numpy as np
 from kinact.core.errors import BadInputError
 from kinact.core.frames import Sample
 
+from .text import read_ascii
+
 LAYOUT = "kinect_v2"
 FPS = 30.0
 NUM_JOINTS = 25
@@ -93,15 +95,7 @@ def _parse(path, with_joints: bool = True):
     Every count is checked against what follows, so truncation or a wrong joint count is reported at its
     line instead of surfacing later as garbage coordinates.
     """
-    try:
-        with open(path, "rb") as f:
-            lines = f.read().decode("ascii").splitlines()
-    except FileNotFoundError:
-        raise BadInputError(path, "no such file") from None
-    except OSError as exc:
-        raise BadInputError(path, f"cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise BadInputError(path, f"not a text file (byte {exc.start} is not ASCII)") from None
+    lines = read_ascii(path).splitlines()
     if not lines or not lines[0].strip():
         raise BadInputError(path, "empty file")
     n = len(lines)

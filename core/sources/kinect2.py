@@ -45,6 +45,20 @@ def _is_windows() -> bool:
     return sys.platform == "win32"
 
 
+def _newer_frame(rt, kind: str, last_stamp):
+    """(frame, stamp) of PyKinectRuntime's latest `kind` ("body", "depth") frame, or (None, last_stamp).
+
+    has_new_*_frame() alone can report the frame already taken, so a frame counts as new only when its
+    `_last_*_frame_time` stamp moved (runtimes without the stamp are trusted). Body and depth share this rule.
+    """
+    if not getattr(rt, f"has_new_{kind}_frame")():
+        return None, last_stamp
+    stamp = getattr(rt, f"_last_{kind}_frame_time", None)
+    if stamp is not None and stamp == last_stamp:
+        return None, last_stamp
+    return getattr(rt, f"get_last_{kind}_frame")(), stamp
+
+
 class Kinect2Source(Source):
     """Kinect v2 skeletons (25 joints, metres) and depth (512×424 mm) at 30 fps through PyKinect2."""
 
@@ -169,13 +183,7 @@ class Kinect2Source(Source):
 
     def _poll(self, rt) -> Frame | None:
         try:
-            if not rt.has_new_body_frame():
-                return None
-            stamp = getattr(rt, "_last_body_frame_time", None)
-            if stamp is not None and stamp == self._body_stamp:
-                return None
-            body_frame = rt.get_last_body_frame()
-            self._body_stamp = stamp
+            body_frame, self._body_stamp = _newer_frame(rt, "body", self._body_stamp)
             if body_frame is None or body_frame.bodies is None:
                 return None
             bodies = self._bodies(body_frame)
@@ -210,13 +218,7 @@ class Kinect2Source(Source):
         return out
 
     def _depth(self, rt) -> np.ndarray | None:
-        if not rt.has_new_depth_frame():
-            return None
-        stamp = getattr(rt, "_last_depth_frame_time", None)
-        if stamp is not None and stamp == self._depth_stamp:
-            return None
-        flat = rt.get_last_depth_frame()
-        self._depth_stamp = stamp
+        flat, self._depth_stamp = _newer_frame(rt, "depth", self._depth_stamp)
         if flat is None:
             return None
         desc = rt.depth_frame_desc
