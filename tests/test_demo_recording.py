@@ -27,3 +27,16 @@ def test_the_shipped_demo_is_small_synthetic_and_found_by_the_app():
     assert path.stat().st_size <= 5 * 1024 * 1024
     with KinrecReader(path) as r:
         assert r.header.synthetic and r.duration >= 40 and len(r.segments) >= 8 and not r.problems
+
+
+def test_replaying_a_synthetic_recording_says_so_in_the_source_name(tmp_path):
+    from kinact.core.sources.replay import ReplaySource
+
+    path = tmp_path / "s.kinrec"
+    make_demo(path, seed=1, seconds=1.0)
+    src = ReplaySource(str(path), speed=0)
+    src.open()
+    try:
+        assert "SYNTHETIC" in src.describe()
+    finally:
+        src.close()

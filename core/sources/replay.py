@@ -40,7 +40,9 @@ class ReplaySource(PlaybackSource):
         return Availability(True)  # pure Python: nothing to install
 
     def describe(self) -> str:
-        return f"replay {os.path.basename(self.path)}"
+        """The status bar shows this: a synthetic recording must say so wherever it is shown."""
+        mark = " — SYNTHETIC performer" if self.synthetic else ""
+        return f"replay {os.path.basename(self.path)}{mark}"
 
     @property
     def problems(self) -> list[str]:
