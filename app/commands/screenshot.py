@@ -11,7 +11,7 @@ from __future__ import annotations
 def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--source", default=None, help="source spec or file (default: the demo, as `kinact app`)")
-    p.add_argument("--model", default=None, help=".safetensors checkpoint to run")
+    p.add_argument("--model", default=None, help=".safetensors checkpoint to run (default: the shipped model)")
     p.add_argument("--seconds", type=float, default=3.0, help="seconds to replay before the picture is taken")
     p.add_argument("--size", default="1280x800", help="window size WIDTHxHEIGHT")
     p.add_argument("--speed", type=float, default=None, help="replay speed 0.25-8")

@@ -49,10 +49,10 @@ def build_window(source_spec: str | None = None, model: str | None = None, speed
     """A shown-ready MainWindow already opening its source (and loading its model in the background)."""
     from kinact.app.gui.main_window import MainWindow
 
+    recording, shipped_model = default_demo()
+    model = model or shipped_model  # a named source (a sensor, a file) gets the shipped model too
     if source_spec is None:
-        recording, demo_model = default_demo()
         source_spec = f"replay:{recording}" if recording else SYNTHETIC_DEMO
-        model = model or demo_model
         loop = True if loop is None else loop
     win = MainWindow(settings=settings, backend=backend, loop=bool(loop))
     if speed is not None:
