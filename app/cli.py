@@ -42,10 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["app", *argv]  # plain `kinact [--source k4a ...]`: the app on a sensor, the demo or the performer
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:  # plain `kinact`: the app on the sensor, the demo or the synthetic performer
-        args = parser.parse_args(["app", *(argv or [])])
     module = importlib.import_module(f"kinact.app.commands.{args._module}")
     try:
         return int(module.run(args) or 0)

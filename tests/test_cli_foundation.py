@@ -94,3 +94,12 @@ def test_bench_io_json_prints_ratios(tmp_path, capsys):
     for k in ("write_speed_ratio", "read_speed_ratio", "size_ratio", "kinrec_write_fps"):
         assert d[k] > 0
     assert json.loads(out.read_text())["frames"] == d["frames"]
+
+
+def test_plain_kinact_with_options_means_the_app(monkeypatch):
+    from kinact.app.commands import gui
+
+    seen = {}
+    monkeypatch.setattr(gui, "run", lambda args: seen.update(source=args.source) or 0)
+    assert main(["--source", "synthetic"]) == 0 and seen == {"source": "synthetic"}
+    assert main([]) == 0 and seen == {"source": None}
