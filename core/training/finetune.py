@@ -180,7 +180,8 @@ def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: Kin
     from torch.utils.data import DataLoader, RandomSampler
 
     from kinact.core.training.evaluate import no_action_metrics, predict, summarise
-    from kinact.core.training.train import Dist, Schedule, _atomic_json, _evaluate, make_optimizer, set_seed
+    from kinact.core.training.train import (Dist, Schedule, _atomic_json, _evaluate, fit_batch, make_optimizer,
+                                             set_seed)
     from kinact.models.registry import build_model, count_parameters
 
     opts = opts or KinrecOptions()
@@ -266,15 +267,10 @@ def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: Kin
             for g in optimizer.param_groups:
                 g["lr"] = schedule.lr(epoch, step, steps) * g["lr_scale"]
             labels = batch["label"].to(device)
-            logits = net(batch["skeleton"].to(device))
-            loss = loss_fn(logits, labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if o.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), o.grad_clip)
-            optimizer.step()
-            loss_sum += float(loss.detach()) * len(labels)
-            correct += float((logits.argmax(1) == labels).sum())
+            batch_loss, batch_correct = fit_batch(net(batch["skeleton"].to(device)), labels, loss_fn, optimizer,
+                                                  net.parameters(), o.grad_clip)
+            loss_sum += batch_loss
+            correct += batch_correct
             n += len(labels)
         h = {"epoch": epoch + 1, "lr": lr0, "train_loss": loss_sum / max(n, 1), "train_acc": correct / max(n, 1),
              "test_loss": None, "test_acc": None}

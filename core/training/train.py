@@ -202,6 +202,20 @@ def _atomic_json(obj, path: str) -> None:
     os.replace(tmp, path)
 
 
+def fit_batch(logits, labels, loss_fn, optimizer, params, grad_clip: float) -> tuple[float, float]:
+    """One optimiser step on a batch's logits; (summed loss, correct count) for the epoch's running totals.
+
+    Dataset training and fine-tuning on recordings share it, so both clip and count the same way.
+    """
+    loss = loss_fn(logits, labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
+    return float(loss.detach()) * len(labels), float((logits.argmax(1) == labels).sum())
+
+
 def train(config, data_root, out_dir, seed: int, device=None, progress: bool = True, resume: bool = True) -> dict:
     """Train one seed of `config` (an ExperimentConfig or a TOML path); files go to `out_dir/seed<seed>/`."""
     cfg: ExperimentConfig = config if isinstance(config, ExperimentConfig) else load_config(config)
@@ -319,15 +333,10 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
             for group in optimizer.param_groups:
                 group["lr"] = schedule.lr(epoch, step, steps)
             labels = batch["label"].to(device)
-            logits = model(*model_inputs(batch, d.modality, device))
-            loss = loss_fn(logits, labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if o.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), o.grad_clip)
-            optimizer.step()
-            loss_sum += float(loss.detach()) * len(labels)
-            correct += float((logits.argmax(1) == labels).sum())
+            batch_loss, batch_correct = fit_batch(model(*model_inputs(batch, d.modality, device)), labels,
+                                                  loss_fn, optimizer, net.parameters(), o.grad_clip)
+            loss_sum += batch_loss
+            correct += batch_correct
             n += len(labels)
             if bar:
                 _bar(epoch + 1, o.epochs, step + 1, steps)
