@@ -74,6 +74,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._seen: dict[int, float] = {}  # person -> frames' time they were last drawn
         self._stats = RenderStats()
         self.availability: dict | None = None
+        self.sensors_dialog = None  # made on first use: its checks import SDKs and take seconds
         c.submit_io(check_availability, lambda r, e: setattr(self, "availability", r) if r else None)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
@@ -99,10 +100,13 @@ class MainWindow(QtWidgets.QMainWindow):
         menu = self.menuBar().addMenu("&File")
         for text, keys, slot in (("Open &source…", "Ctrl+Shift+O", self._ask_source),
                                  ("&Open recording…", "Ctrl+O", self._ask_recording),
+                                 ("Se&nsors…", "", self.show_sensors),
                                  ("Load &model…", "Ctrl+M", self._ask_model), ("&Quit", "Ctrl+Q", self.close)):
             act = menu.addAction(text)
             act.setShortcut(QtGui.QKeySequence(keys))
             act.triggered.connect(slot)
+            if slot == self.show_sensors:  # kinact doctor's report; tests and the picker reach it too
+                self.sensors_action = act
         c = self.controller
         keys = [("Space", c.toggle_play), ("Right", lambda: c.step(1)), ("Left", lambda: c.step(-1)),
                 ("R", self.toggle_record)]
@@ -154,6 +158,16 @@ class MainWindow(QtWidgets.QMainWindow):
         spec = ask_source(self, self.availability, self.settings.last_source)
         if spec:
             self.open_source(spec)
+
+    def show_sensors(self) -> None:
+        """The Sensors dialog (kinact doctor's report); checked once when first opened, then on Re-run."""
+        from kinact.app.gui.sensors_dialog import SensorsDialog
+
+        if self.sensors_dialog is None:
+            self.sensors_dialog = SensorsDialog(self)
+        self.sensors_dialog.show()
+        self.sensors_dialog.raise_()
+        self.sensors_dialog.activateWindow()
 
     def _ask_recording(self) -> None:
         path = ask_file(self, "Open recording or dataset file", os.fspath(self.settings.record_dir))

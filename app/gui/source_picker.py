@@ -3,7 +3,8 @@
 Unavailable backends are listed (greyed out, with their reason) rather than hidden: "why is my Kinect not
 in the list?" is answered on the spot ("pykinect2 is not installed", "Windows only"), which is the
 question a hidden entry would leave. The availability checks import SDKs, so the window runs them once on a
-worker thread and hands the result in here.
+worker thread and hands the result in here. The one-line reason says what is missing; "Sensors…" opens the
+doctor's full report (every piece of the SDK chain, the devices, a fix for each) without leaving the picker.
 """
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ class SourcePicker(QtWidgets.QDialog):
         self.browse = QtWidgets.QPushButton("Browse…")
         self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok |
                                                   QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        self.sensors_button = self.buttons.addButton("Sensors…", QtWidgets.QDialogButtonBox.ButtonRole.ActionRole)
+        self.sensors_button.setToolTip("check every sensor SDK and device, with a fix for each problem "
+                                       "(kinact doctor)")
+        self.sensors_dialog = None
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.arg, 1)
         row.addWidget(self.browse)
@@ -70,10 +75,13 @@ class SourcePicker(QtWidgets.QDialog):
         box.addWidget(self.buttons)
         self.list.currentItemChanged.connect(self._chosen)
         self.browse.clicked.connect(self._browse)
+        self.sensors_button.clicked.connect(self.show_sensors)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.list.itemDoubleClicked.connect(lambda _: self.accept())
         self._preselect(last)
+        # wide enough for the longest reason: a cut-off "unavailable: ..." is the one line that must be read
+        self.resize(min(max(480, self.list.sizeHintForColumn(0) + 40), 1000), 300)
 
     def _preselect(self, last: str) -> None:
         from kinact.core.sources.registry import parse_spec
@@ -105,6 +113,15 @@ class SourcePicker(QtWidgets.QDialog):
         path = ask_file(self, "Open recording or dataset file", start)
         if path:
             self.arg.setText(path)
+
+    def show_sensors(self) -> None:
+        """The doctor's report as a child of this (modal) picker, so it takes input while the picker is open."""
+        from kinact.app.gui.sensors_dialog import SensorsDialog
+
+        if self.sensors_dialog is None:
+            self.sensors_dialog = SensorsDialog(self)
+        self.sensors_dialog.show()
+        self.sensors_dialog.raise_()
 
     def spec(self) -> str | None:
         """The chosen source as a registry spec (`replay:FILE`, `synthetic:people=2`, `k4a`)."""
