@@ -23,6 +23,7 @@ ROWS = [
     ("Ablations (UTD-MHAD skeleton)", [
         ("utd_skeleton_ablate_no_tarm", None), ("utd_skeleton_ablate_shared_tarm", None),
         ("utd_skeleton_ablate_attention_tarm", None), ("utd_skeleton_ablate_native", None),
+        ("utd_skeleton_ablate_ours_recipe", None),
         ("utd_skeleton_ours_no_tarm", None)]),
 ]
 

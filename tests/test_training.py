@@ -228,3 +228,13 @@ def test_depth_fusion_training_caches_descriptors_and_fuses(trained, tmp_path, m
     skel_ckpt = os.path.join(trained[0]["run_dir"], "model.safetensors")
     fused = fuse_checkpoints([result["checkpoint"], skel_ckpt], root, mode="product")
     assert fused["n"] == 3 and len(fused["per_model"]) == 2 and 0 <= fused["accuracy"] <= 1
+
+
+def test_eval_cli_fuses_several_checkpoints(trained, fake_utd, capsys):
+    ckpt = os.path.join(trained[0]["run_dir"], "model.safetensors")
+    assert _run_cli("eval", [ckpt, ckpt, "--data", fake_utd, "--fusion", "max", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    single = evaluate_checkpoint(ckpt, fake_utd)
+    assert out["mode"] == "max" and len(out["per_model"]) == 2
+    # fusing a model with itself changes nothing: the same accuracy as the model alone
+    assert out["accuracy"] == pytest.approx(single["accuracy"]) and out["n"] == single["n"]

@@ -1,5 +1,9 @@
 """`kinact eval CHECKPOINT --data DIR`: accuracy, per-class accuracy and a confusion-matrix figure.
 
+Several checkpoints (`kinact eval SKELETON.safetensors DEPTH.safetensors --fusion average`) are scored by late
+score fusion, the paper's second way of combining skeleton and depth: each model's softmax on the samples they
+all have, combined by average, product or max. Separately trained streams can be fused without retraining.
+
 With `--json` stdout holds exactly one JSON object (everything else goes to stderr), so scripts and CI can
 pipe it straight into a parser.
 """
@@ -12,7 +16,7 @@ import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", help="a kinact .safetensors checkpoint")
+    p.add_argument("checkpoint", nargs="+", help="a kinact .safetensors checkpoint; two or more: score fusion")
     p.add_argument("--data", required=True, help="dataset folder")
     p.add_argument("--split", default="test", choices=("test", "train", "val", "all"),
                    help="subjects recorded in the checkpoint (default: test)")
@@ -21,11 +25,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-plots", action="store_true", help="write no figures")
     p.add_argument("--no-knn", action="store_true", help="skip the kNN baseline")
     p.add_argument("--device", choices=("cpu", "cuda"))
+    p.add_argument("--fusion", default="average", choices=("average", "product", "max"),
+                   help="how several checkpoints' scores are combined (default: average)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _fused(args) -> int:
+    from kinact.core.training.evaluate import fuse_checkpoints
+
+    result = fuse_checkpoints(args.checkpoint, args.data, mode=args.fusion, split=args.split, dataset=args.dataset)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for path, acc in zip(args.checkpoint, result["per_model"]):
+        print(f"{path}: accuracy {acc:.4f}")
+    print(f"score fusion ({args.fusion}) on {args.split}: accuracy {result['accuracy']:.4f} (n = {result['n']})")
+    return 0
 
 
 def run(args) -> int:
     from kinact.core.training.evaluate import evaluate_checkpoint, knn_for_checkpoint
+
+    if len(args.checkpoint) > 1:
+        return _fused(args)
+    args.checkpoint = args.checkpoint[0]
 
     result = evaluate_checkpoint(args.checkpoint, args.data, split=args.split, dataset=args.dataset,
                                  device=args.device)
