@@ -307,3 +307,22 @@ def test_finetune_config_defaults(scratch, tmp_path):
     assert not config_from_dict({"model": {"name": "skeleton"}}).optim.balanced("utd_mhad")
     with pytest.raises(KinactError, match="body_lr_scale"):
         config_from_dict({"model": {"name": "skeleton"}, "optim": {"body_lr_scale": 0.5}})
+
+
+def test_eval_scores_a_folder_of_recordings(scratch, recordings, tmp_path, capsys):
+    """`kinact eval CKPT --data DIR_OF_KINREC`: every labelled segment of known actions, one JSON object."""
+    assert main(["eval", scratch["checkpoint"], "--data", recordings, "--json", "--out", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    data = load_recordings(recordings, NormRecipe.from_dict(read_meta(scratch["checkpoint"]).norm))
+    assert out["dataset"] == "kinrec" and out["n"] == len(data.clips) == 17 and out["recordings"] == 3
+    assert out["unknown_actions"] == [] and out["knn_baseline"] is None
+    right = sum(s["action"] == s["predicted"] for s in out["per_segment"])
+    assert out["accuracy"] == pytest.approx(right / out["n"]) and sum(map(sum, out["confusion"])) == out["n"]
+    assert os.path.isfile(tmp_path / "model_confusion_all.png")
+
+
+def test_eval_on_recordings_of_unknown_actions_is_one_clear_error(recordings, tmp_path, capsys):
+    ckpt = tiny_checkpoint(tmp_path / "other.safetensors", classes=["jump", "sit"])
+    assert main(["eval", str(ckpt), "--data", recordings, "--no-plots"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none of the labelled segments' actions" in err[0] and "'down'" not in err[0]

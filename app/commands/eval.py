@@ -17,7 +17,8 @@ import sys
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", nargs="+", help="a kinact .safetensors checkpoint; two or more: score fusion")
-    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--data", required=True,
+                   help="dataset folder, or a folder of labelled .kinrec recordings (every segment is scored)")
     p.add_argument("--split", default="test", choices=("test", "train", "val", "all"),
                    help="subjects recorded in the checkpoint (default: test)")
     p.add_argument("--dataset", help="dataset name if the checkpoint does not record it")
@@ -43,16 +44,29 @@ def _fused(args) -> int:
     return 0
 
 
+def _recordings_folder(path) -> bool:
+    from kinact.core.training.kinrec_data import is_recording_folder
+
+    return os.path.isdir(path) and is_recording_folder(path)
+
+
 def run(args) -> int:
     from kinact.core.training.evaluate import evaluate_checkpoint, knn_for_checkpoint
 
     if len(args.checkpoint) > 1:
         return _fused(args)
     args.checkpoint = args.checkpoint[0]
+    if _recordings_folder(args.data):
+        from kinact.core.training.evaluate_kinrec import evaluate_recordings
 
-    result = evaluate_checkpoint(args.checkpoint, args.data, split=args.split, dataset=args.dataset,
-                                 device=args.device)
-    result["knn_baseline"] = None if args.no_knn else knn_for_checkpoint(args.checkpoint, args.data, args.dataset)
+        args.split = "all"
+        result = evaluate_recordings(args.checkpoint, args.data, device=args.device)
+        result["knn_baseline"] = None
+    else:
+        result = evaluate_checkpoint(args.checkpoint, args.data, split=args.split, dataset=args.dataset,
+                                     device=args.device)
+        result["knn_baseline"] = None if args.no_knn else knn_for_checkpoint(args.checkpoint, args.data,
+                                                                             args.dataset)
     figures = []
     if not args.no_plots:
         from kinact.core.training.plots import plot_confusion, plot_curves
@@ -75,8 +89,12 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{args.checkpoint}: {result['dataset']} {args.split} subjects {result['subjects']}: "
-          f"accuracy {result['accuracy']:.4f} (n = {result['n']})")
+    where = (f"{result['recordings']} recordings" if result["dataset"] == "kinrec"
+             else f"{args.split} subjects {result['subjects']}")
+    print(f"{args.checkpoint}: {result['dataset']} {where}: accuracy {result['accuracy']:.4f} (n = {result['n']})")
+    if result.get("unknown_actions"):
+        print(f"not scored: {result['n_unknown']} segments of actions the model does not know: "
+              f"{', '.join(result['unknown_actions'])}")
     if result.get("no_action"):
         print(f"no action ({result['n_no_action']} windows): recall {result['no_action_recall']:.4f}, "
               f"false alarms {result['false_alarm_rate']:.4f}; action clips called no action "
