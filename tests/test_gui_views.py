@@ -243,6 +243,13 @@ def test_status_panel_banner(qtbot):
     status.update_from(_S)
     assert status.banner_visible and len(status.log) == 2 and status.dropped.text() == "dropped 5"
 
+    class _N(_S):  # a working sensor with something to say (k4a without its body tracker): shown once
+        state, error, notice = "connected", "", "body tracking unavailable: streaming depth only"
+    status.dismiss_error()
+    status.update_from(_N)
+    status.update_from(_N)
+    assert status.banner_visible and "depth only" in status.banner_text.text() and len(status.log) == 3
+
 
 def test_colors_are_stable_and_distinct():
     assert colors.person_color(3) == colors.person_color(3 + len(colors.PERSON_COLORS))

@@ -82,6 +82,20 @@ def test_live_source_results_flow_and_stop_is_quick():
     assert not any(th.is_alive() for th in runner._threads)
 
 
+def test_a_source_notice_reaches_the_status():
+    """A sensor that works with less than asked (k4a without its body tracker) says so through the status."""
+    src = FakeLiveSource(live_frame, fps=60)
+    src.notice = "body tracking unavailable: streaming depth only"
+    runner = Runner(src, Engine(RuleModel(), stride=4))
+    assert runner.status().notice == ""
+    runner.start()
+    try:
+        assert wait_for(lambda: runner.status().state == "connected")
+        assert runner.status().notice == "body tracking unavailable: streaming depth only"
+    finally:
+        runner.stop()
+
+
 def test_stop_is_quick_on_a_dead_sensor():
     runner = Runner(FakeLiveSource(live_frame, hang=True), Engine(RuleModel())).start()
     time.sleep(0.2)

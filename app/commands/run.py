@@ -77,8 +77,13 @@ def run_headless(args) -> int:
     outputs: queue.SimpleQueue = queue.SimpleQueue()
     runner.on_result(outputs.put)
     runner.start()
+    told = ""
     try:
         while deadline is None or time.monotonic() < deadline:
+            notice = runner.status().notice
+            if notice and notice != told:  # e.g. "streaming depth only": a JSON line, so scripts see it too
+                told = notice
+                sys.stdout.write(json.dumps({"type": "notice", "text": notice}) + "\n")
             try:
                 item = outputs.get(timeout=0.2)
             except queue.Empty:
@@ -98,7 +103,7 @@ def run_headless(args) -> int:
     st = runner.status()
     print(json.dumps({"type": "end", "state": st.state, "frames": st.frames_seen,
                       "dropped_windows": st.dropped_windows, "dropped_recorder_frames": st.dropped_recorder_frames,
-                      "latency_ms": runner.latency(), "error": st.error}), flush=True)
+                      "latency_ms": runner.latency(), "error": st.error, "notice": st.notice}), flush=True)
     return 2 if st.state == "error" else 0
 
 

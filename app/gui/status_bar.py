@@ -102,6 +102,10 @@ class StatusPanel(QtWidgets.QWidget):
         if error and error != self._last_error:
             self.show_error(error)
         self._last_error = error
+        notice = getattr(status, "notice", "") or ""
+        if notice and notice != getattr(self, "_last_notice", ""):
+            self.show_error(notice)  # the banner: e.g. a sensor streaming depth only is worth seeing, once
+        self._last_notice = notice
 
     def _render(self) -> None:
         v = self.values

@@ -47,6 +47,7 @@ class RunnerStatus:
     persons: int
     results: int = 0
     error: str = ""
+    notice: str = ""  # what the source wants the user to know while it works (e.g. "depth only: no body tracker")
 
 
 class _LatestSlot:
@@ -107,7 +108,7 @@ class Runner:
         self._infer_ms: deque[float] = deque(maxlen=50)
         self._e2e_ms: deque[float] = deque(maxlen=latency_window)
         self._frame: tuple[Frame, TrackUpdate] | None = None
-        self._state, self._error = "connecting", ""
+        self._state, self._error, self._notice = "connecting", "", ""
         self.dropped_windows = 0
         self.dropped_recorder_frames = 0
         self.callback_errors = 0
@@ -222,7 +223,8 @@ class Runner:
             source=self.source.describe(), state=self._state, capture_fps=fps,
             latency_ms=statistics.median(infer) if infer else 0.0, dropped_windows=self.dropped_windows,
             dropped_recorder_frames=self.dropped_recorder_frames, frames_seen=self.engine.frames_seen,
-            persons=len(frame[1].bodies) if frame else 0, results=results, error=self._error)
+            persons=len(frame[1].bodies) if frame else 0, results=results, error=self._error,
+            notice=self._notice)
 
     # ----------------------------------------------------------------------------------------- internals
     def _finished(self) -> bool:
@@ -270,6 +272,7 @@ class Runner:
                     self._set_state("reconnecting" if connected_once else "connecting", str(exc))
                 else:
                     self.engine.layout = getattr(self.source, "layout", self.engine.layout)
+                    self._notice = str(getattr(self.source, "notice", "") or "")
                     self._set_state("connected" if live else "replaying", "")
                     delay, connected_once = self.backoff[0], True
                     try:
