@@ -238,3 +238,27 @@ def test_eval_cli_fuses_several_checkpoints(trained, fake_utd, capsys):
     assert out["mode"] == "max" and len(out["per_model"]) == 2
     # fusing a model with itself changes nothing: the same accuracy as the model alone
     assert out["accuracy"] == pytest.approx(single["accuracy"]) and out["n"] == single["n"]
+
+
+def _toml(d: dict, prefix: str = "") -> str:
+    """Just enough TOML for the tiny configs: scalars and lists at top level, then one table per section."""
+    top = [f"{k} = {json.dumps(v)}" for k, v in d.items() if not isinstance(v, dict)]
+    tables = [f"\n[{prefix}{k}]\n" + _toml(v, f"{prefix}{k}.") for k, v in d.items() if isinstance(v, dict)]
+    return "\n".join(top) + "\n" + "".join(tables)
+
+
+def test_train_cli_summary_has_a_knn_baseline_on_the_model_input(tmp_path, monkeypatch):
+    """Depth runs get their 1-NN on the descriptor images they train on, skeleton runs on the joints."""
+    root = write_fake_utd(tmp_path / "utd", subjects=(1, 2), trials=(1,), depth=True)
+    monkeypatch.setenv("KINACT_CACHE_DIR", str(tmp_path / "cache"))
+    depth = tiny_config(**{"data.modality": "depth", "data.train_subjects": [1], "data.test_subjects": [2],
+                           "data.descriptor": "dmm", "data.descriptor_size": [16, 16], "optim.epochs": 1,
+                           "model": {"name": "depth", "arch": "small", "width": 0.125}})
+    for name, cfg, knn_on in (("d", depth, "depth descriptors"),
+                              ("s", tiny_config(**{"data.train_subjects": [1], "data.test_subjects": [2],
+                                                   "optim.epochs": 1}), "normalised joints")):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(_toml(cfg))
+        assert _run_cli("train", [str(path), "--data", root, "--out", str(tmp_path / name), "--quiet"]) == 0
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        assert summary["knn_on"] == knn_on and 0.0 <= summary["knn_baseline"] <= 1.0
