@@ -13,8 +13,8 @@ from kinact.core.sources.registry import open_source
 from kinact.core.sources.synthetic import SyntheticSource, parse_arg
 from kinact.core.synthetic.actions import ScriptItem, all_actions, get, make_script, perform
 from kinact.core.synthetic.scene import Performer, Scene
-from kinact.core.synthetic.skeleton import (LIMITS, NEUTRAL, BodyParams, bone_lengths, flexion, forward_kinematics,
-                                            mirror_pose)
+from kinact.core.synthetic.skeleton import (DOF, LIMITS, NEUTRAL, BodyParams, bone_lengths, flexion,
+                                            forward_kinematics, mirror_pose)
 
 J = {n: i for i, n in enumerate(CANONICAL_JOINTS)}
 FPS = 30.0
@@ -77,10 +77,12 @@ def test_joint_angles_stay_inside_their_limits(every_action):
 
 
 def test_feet_stay_on_the_floor_and_the_body_stays_upright(every_action):
-    _, _, _, joints = every_action
+    _, _, q, joints = every_action
     floor = -1.05
     lowest = np.minimum(joints[:, J["foot_left"], 1], joints[:, J["foot_right"], 1])
-    assert np.all(lowest > floor) and np.all(lowest < floor + 0.06)  # one foot always carries the weight
+    rise = q[:, DOF["root_up"]] * BodyParams().height  # up on the toes to reach high (shoot, catch)
+    assert np.all(lowest > floor) and np.all(lowest < floor + 0.06 + rise)  # one foot always carries the weight
+    assert rise.max() < 0.12
     assert np.all(joints[:, J["head"], 1] > joints[:, J["hip_center"], 1])
 
 
@@ -130,6 +132,37 @@ def test_clockwise_circle_turns_clockwise_as_the_performer_sees_it(every_action)
         x, y = h[:, 0] - h[:, 0].mean(), h[:, 1] - h[:, 1].mean()
         area = 0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
         assert np.sign(area) == sign, key
+
+
+def test_a_performance_stands_still_at_both_ends_of_its_labelled_span(every_action):
+    """Dataset clips start and end standing; a model reading a whole span expects the motion inside it."""
+    items, times, _, joints = every_action
+    for it in items:
+        a, b = np.searchsorted(times, [it.t_start, it.t_end])
+        lead, tail = (int(s * FPS / 2) for s in it.action.still)  # the outer halves: key timing varies
+        for sl in (slice(a, a + lead), slice(b - tail, b)):
+            drift = np.linalg.norm(joints[sl] - joints[sl][:1], axis=-1).max()
+            assert drift < 0.05, (it.action.key, drift)  # idle sway and breathing only
+        assert np.linalg.norm(joints[a:b] - joints[a], axis=-1).max() > 0.2, it.action.key
+
+
+def test_drawn_figures_put_the_hand_where_the_figure_is():
+    from kinact.core.synthetic.reach import reach
+    from kinact.core.synthetic.skeleton import DOF, body_frame_joints
+
+    body = BodyParams()
+    arm = sum(body.length(n) for n in ("upper_arm", "forearm", "hand"))
+    points = [(0.45, 0.5, 0.63), (-0.55, -0.35, 0.55), (0.0, -0.45, 0.7), (-0.5, 0.5, 0.45)]
+    for side, name, sign in (("r", "right", 1.0), ("l", "left", -1.0)):
+        rest = body_frame_joints(NEUTRAL, body)[J[f"shoulder_{name}"]]
+        for (x, y, z), (_, pose) in zip(points, reach(points, 0.2, side)):
+            q = NEUTRAL.copy()
+            for k, v in pose.items():
+                q[DOF[k]] = v
+            hand = body_frame_joints(q, body)[J[f"hand_{name}"]]
+            assert np.abs(hand - rest - arm * np.array([sign * x, y, z])).max() < 0.01
+    with pytest.raises(ValueError):
+        reach([(0.9, 0.0, 0.9)], 0.2)  # beyond arm's length
 
 
 def test_mirrored_performance_uses_the_other_hand():

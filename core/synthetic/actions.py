@@ -10,7 +10,16 @@ on top, and every sequence begins and ends standing still, like the UTD-MHAD and
 Keys are (seconds since the previous key, {DOF: value}); a key inherits every value it does not name from the
 key before it, `b_` names both sides at once, and an action always settles back into its end posture.
 Interpolation is monotone (PCHIP slopes, zero at both ends), so the motion starts and stops smoothly, never
-overshoots a key, and joint limits hold between keys.
+overshoots a key, and joint limits hold between keys. A performance also stands still for a moment inside its
+own labelled span, before and after (`Action.still`), because every UTD-MHAD clip does (about a tenth of the
+clip before and a sixth after): a model that sees a whole labelled span squeezed into one window expects the
+motion in the middle of it, not filling it.
+
+The keyframes are hand-written joint angles. Those of the UTD-MHAD classes were checked against per-class
+statistics of the real skeletons (class-mean normalised joint positions read back as joint angles at a few
+instants, durations, repetition counts, still lead-in and tail) and corrected by hand until the shipped model,
+which never saw synthetic data, recognised them (`bench/performer_check.py`); no real sequence or trajectory
+is stored or replayed.
 """
 from __future__ import annotations
 
@@ -55,6 +64,7 @@ class Action:
     reps: tuple[int, int] = (1, 1)
     outro: tuple = ()
     settle: float = 0.7
+    still: tuple[float, float] = (0.2, 0.3)  # standing still inside the labelled span, before and after
     start: str = "stand"
     end: str = "stand"
     mirrorable: bool = False  # True only when the class name does not say which hand or foot
@@ -71,19 +81,19 @@ class Action:
 
     def duration(self, reps: int = 1) -> float:
         """Nominal duration in seconds at speed 1."""
-        return float(sum(dt for dt, _ in self.keys(reps)) + self.settle)
+        return float(sum(dt for dt, _ in self.keys(reps)) + self.settle + sum(self.still))
 
     def keyframes(self, reps: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Key times (K,) in nominal seconds from the start, and absolute poses (K, NUM_DOFS)."""
-        times, poses = [0.0], [POSTURES[self.start].copy()]
+        times, poses = [0.0, self.still[0]], [POSTURES[self.start].copy(), POSTURES[self.start].copy()]
         for dt, pose in self.keys(reps):
             q = poses[-1].copy()
             for n, v in expand(pose).items():
                 q[DOF[n]] = v
             times.append(times[-1] + float(dt))
             poses.append(q)
-        times.append(times[-1] + self.settle)
-        poses.append(POSTURES[self.end].copy())
+        times += [times[-1] + self.settle, times[-1] + self.settle + self.still[1]]
+        poses += [POSTURES[self.end].copy(), POSTURES[self.end].copy()]
         return np.array(times), np.array(poses)
 
 
@@ -135,9 +145,9 @@ def _perform_item(item: ScriptItem, q0: np.ndarray, tau: np.ndarray) -> np.ndarr
 
 # Amplitude (degrees, or height fractions for translations) of the slow idle wander, per DOF.
 _SWAY = np.full(NUM_DOFS, 1.0)
-for _n, _v in {"root_side": 0.004, "root_fwd": 0.003, "root_yaw": 1.0, "spine_lean": 1.0, "spine_bend": 0.8,
-               "spine_twist": 1.5, "head_nod": 2.5, "head_turn": 4.0, "shrug": 0.0, "b_sh_plane": 2.0,
-               "b_sh_elev": 1.5, "b_sh_rot": 2.0, "b_elbow": 2.5, "b_wrist": 4.0, "b_hip_plane": 0.0,
+for _n, _v in {"root_side": 0.004, "root_fwd": 0.003, "root_up": 0.0, "root_yaw": 1.0, "spine_lean": 1.0,
+               "spine_bend": 0.8, "spine_twist": 1.5, "head_nod": 2.5, "head_turn": 4.0, "shrug": 0.0,
+               "b_sh_plane": 2.0, "b_sh_elev": 1.5, "b_sh_rot": 2.0, "b_elbow": 2.5, "b_wrist": 4.0, "b_hip_plane": 0.0,
                "b_hip_elev": 0.6, "b_hip_rot": 0.5, "b_knee": 0.8, "b_ankle": 0.5}.items():
     for _d in expand({_n: _v}):
         _SWAY[DOF[_d]] = _v
@@ -185,6 +195,17 @@ def perform(script: list[ScriptItem], body: BodyParams, times: np.ndarray, seed:
     return clip_to_limits(q)
 
 
+def draw_item(rng: np.random.Generator, act: Action, t_start: float, mirror_prob: float = 0.1) -> ScriptItem:
+    """One performance of `act` from `t_start` with the variation scripts use; the realism check draws its
+    performances here too, so it measures exactly the spread the demo and the synthetic source show."""
+    reps = int(rng.integers(act.reps[0], act.reps[1] + 1))
+    speed = float(rng.uniform(0.8, 1.2))
+    dur = act.duration(reps) / speed
+    mirrored = bool(act.mirrorable and rng.random() < mirror_prob)
+    return ScriptItem(act, round(t_start, 4), round(t_start + dur, 4), reps, speed, float(rng.uniform(0.85, 1.1)),
+                      mirrored, int(rng.integers(2**31)))
+
+
 def make_script(seed: int, duration_s: float, actions=None, *, mirror_prob: float = 0.1,
                 pause: tuple[float, float] = (0.8, 2.5), lead: tuple[float, float] = (0.8, 1.6),
                 tail: float = 1.0) -> list[ScriptItem]:
@@ -210,13 +231,8 @@ def make_script(seed: int, duration_s: float, actions=None, *, mirror_prob: floa
         group = [sit_down, stand_up] if a.start == "sit" or a.end == "sit" else [a]
         planned, tt = [], t
         for act in group:
-            reps = int(rng.integers(act.reps[0], act.reps[1] + 1))
-            speed = float(rng.uniform(0.8, 1.2))
-            dur = act.duration(reps) / speed
-            mirrored = bool(act.mirrorable and rng.random() < mirror_prob)
-            planned.append(ScriptItem(act, round(tt, 4), round(tt + dur, 4), reps, speed,
-                                      float(rng.uniform(0.85, 1.1)), mirrored, int(rng.integers(2**31))))
-            tt += dur + float(rng.uniform(*pause))
+            planned.append(draw_item(rng, act, tt, mirror_prob))
+            tt = planned[-1].t_end + float(rng.uniform(*pause))
         if planned[-1].t_end + tail > duration_s:
             misses += 1
             continue

@@ -1,18 +1,22 @@
 """The action library: keyframes for every UTD-MHAD class and every MSR Action3D class.
 
-Each action was shaped after how the datasets' subjects perform it (right-handed unless the class says
-otherwise, in place, facing the sensor) and checked on a contact sheet against the real skeletons' ranges of
-motion. Angles follow `skeleton`'s conventions: per side `sh_plane` 0 = arm out sideways, 90 = ahead, >90
-across the body; `sh_elev` away from hanging (negative = behind); `sh_rot` negative turns the forearm up
-when the arm is raised sideways; `hip_elev` lifts the thigh forward; knees fold back, elbows forward.
-Hand drawings are traced by aiming a nearly straight arm at points of a figure held in front of the shoulder
-(`_trace`), which is how people draw in the air.
+Each action is shaped after how the datasets' subjects perform it (right-handed unless the class says
+otherwise, in place, facing the sensor). The UTD-MHAD ones were then corrected against that dataset's class
+statistics until the shipped model recognises them (see `actions` for how, and `bench/performer_check.py`),
+which is why their keys are dense and oddly precise: a key every eighth of a second or so, at the instants
+where the class-mean posture was read off, with the real clips' timing (one arm curl, three or four claps
+or knocks, a loop and a quarter for a circle, the arms coming down sooner than they went up). Angles follow
+`skeleton`'s conventions: per side `sh_plane` 0 = arm out sideways, 90 = ahead, >90 across the body;
+`sh_elev` away from hanging (negative = behind); `sh_rot` negative turns the forearm up when the arm is
+raised sideways; `hip_elev` lifts the thigh forward; knees fold back, elbows forward.
+Hand drawings are hand-picked points of the figure in front of the shoulder, turned into angles by `reach`.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from kinact.core.synthetic.actions import Action
+from kinact.core.synthetic.reach import reach
 
 
 def K(dt: float, **pose) -> tuple:
@@ -32,36 +36,22 @@ def both(*dicts, **extra) -> dict:
     return out
 
 
-def _aim(x: float, y: float, z: float) -> tuple[float, float]:
-    """Plane and elevation (degrees) that point the arm at (out, up, forward) from the shoulder."""
-    n = np.sqrt(x * x + y * y + z * z)
-    return float(np.degrees(np.arctan2(z, x))), float(np.degrees(np.arccos(-y / n)))
-
-
-def _trace(points, dt: float, side: str = "r", elbow: float = 12.0) -> tuple:
-    keys = []
-    for x, y, z in points:
-        plane, elev = _aim(x, y, z)
-        keys.append(K(dt, **arm(side, plane, elev, elbow, rot=-20)))
-    return tuple(keys)
-
-
-def _circle(clockwise: bool, n: int = 12, r: float = 0.33, c=(0.08, 0.12, 0.9)):
-    """Clockwise as the performer sees it: top, then their right (out), bottom, left."""
-    s = 1.0 if clockwise else -1.0
-    ang = np.linspace(0, 2 * np.pi, n + 1)[1:]
-    return [(c[0] + s * r * np.sin(a), c[1] + r * np.cos(a), c[2]) for a in ang]
+def _circle(clockwise: bool, r: float = 0.6, c=(0.0, 0.07, 0.7)):
+    """A loop and a quarter in 45-degree steps, from the side where the rising hand meets the circle (the
+    right for counter-clockwise, the left for clockwise, as the performer sees it) to the top."""
+    s = -1.0 if clockwise else 1.0
+    ang = np.radians(np.arange(0, 451, 45))
+    return [(c[0] + s * r * np.cos(a), c[1] + r * np.sin(a), c[2]) for a in ang]
 
 
 def _guard(side: str) -> dict:
-    return arm(side, 75, 30, 125, rot=25)
+    return arm(side, 58, 45, 100, rot=25)
 
 
-def _punch(side: str, plane: float = 95) -> dict:
-    return arm(side, plane, 85, 5, rot=10)
+def _punch(side: str, plane: float = 75) -> dict:
+    return arm(side, plane, 80, 15, rot=30)
 
 
-_CIRCLE_TOP = (0.08, 0.45, 0.9)
 ACTIONS: tuple[Action, ...] = (
     Action("swipe_left", "Swipe left", "right arm swipe to the left", None,
            (K(0.55, **arm("r", 15, 80, 25, -10)), K(0.2), K(0.55, spine_twist=-15, **arm("r", 135, 80, 20, -10)),
@@ -77,47 +67,69 @@ ACTIONS: tuple[Action, ...] = (
            (K(0.35, b_sh_elev=170, b_sh_plane=45, b_elbow=15), K(0.35, b_sh_elev=130, b_sh_plane=15, b_elbow=35)),
            (2, 4), moves=("hand_right", "hand_left")),
     Action("clap", "Clap", "two hand front clap", "hand clap",
-           (K(0.5, **both(arm("l", 70, 45, 70, 10), arm("r", 70, 45, 70, 10))),),
-           (K(0.2, b_sh_plane=112, b_elbow=60), K(0.22, b_sh_plane=62, b_elbow=75)), (3, 5),
+           (K(0.3, **both(arm("l", 55, 28, 90, 0), arm("r", 60, 28, 87, 4))),
+            K(0.15, **both(arm("l", 85, 36, 110, 25), arm("r", 88, 36, 110, 30)))),
+           (K(0.11, b_sh_plane=70, b_elbow=100), K(0.11, b_sh_plane=88, b_elbow=112)), (3, 4),
+           (K(0.2, **both(arm("l", 60, 25, 70, 25), arm("r", 55, 22, 73, 22))),), settle=0.35,
            moves=("hand_right", "hand_left")),
     Action("throw", "Throw", "right arm throw", "high throw",
-           (K(0.6, spine_twist=20, spine_bend=-5, **both(arm("r", 10, 130, 100, -80), arm("l", 80, 40, 30))),
-            K(0.25), K(0.3, spine_twist=-20, spine_bend=15, **both(arm("r", 85, 70, 10), arm("l", 20, 15, 20))),
-            K(0.3, spine_bend=10, **arm("r", 100, 40, 20))), settle=0.8, moves=("hand_right",)),
+           (K(0.17, spine_twist=12, **arm("r", -11, 35, 87, -45)), K(0.12, spine_twist=16, **arm("r", 1, 76, 101, -82)),
+            K(0.12, spine_twist=14, **arm("r", 16, 99, 108, -75)),
+            K(0.13, spine_twist=-1, **arm("r", 53, 117, 83, -17)),
+            K(0.12, spine_twist=-17, **arm("r", 84, 120, 21, 32)),
+            K(0.12, spine_twist=-20, **arm("r", 87, 105, 16, 70)),
+            K(0.25, spine_twist=-13, **arm("r", 58, 61, 38, 46))), settle=0.3, moves=("hand_right",)),
     Action("cross_arms", "Cross arms", "cross arms in the chest", None,
-           (K(0.7, **both(arm("l", 118, 38, 118, 55), arm("r", 122, 42, 112, 55))), K(1.2)),
+           (K(0.55, **both(arm("l", 88, 42, 100, 55), arm("r", 110, 50, 80, 65))),
+            K(0.15, **both(arm("l", 89, 35, 108, 57), arm("r", 118, 47, 75, 70))), K(0.45),
+            K(0.3, **both(arm("l", 70, 34, 66, 52), arm("r", 80, 34, 65, 50)))), settle=0.35,
            moves=("hand_right", "hand_left")),
     Action("basketball_shoot", "Basketball shot", "basketball shoot", None,
-           (K(0.5, spine_bend=10, b_knee=35, b_hip_elev=25, root_fwd=-0.08,
-              **both(arm("l", 100, 35, 125, -20), arm("r", 95, 35, 125, -20))),
-            K(0.2),
-            K(0.35, spine_bend=-5, b_knee=0, b_hip_elev=0, root_fwd=0,
-              **both(arm("r", 85, 150, 25, -30, 40), arm("l", 70, 130, 50))),
-            K(0.2, r_wrist=65), K(0.3)), settle=0.8, moves=("hand_right", "hand_left")),
+           (K(0.18, **both(arm("r", 63, 45, 81, 10), arm("l", 71, 43, 76, 34))),
+            K(0.13, **both(arm("r", 68, 81, 103, -2), arm("l", 86, 73, 97, 33))),
+            K(0.12, root_up=0.012, b_ankle=-10, **both(arm("r", 66, 102, 109, -3), arm("l", 92, 92, 92, 35))),
+            K(0.13, root_up=0.028, b_ankle=-20, **both(arm("r", 75, 124, 74, 14), arm("l", 95, 110, 61, 36))),
+            K(0.12, root_up=0.055, root_fwd=0.015, b_ankle=-35, shrug=10,
+              **both(arm("r", 92, 129, 27, 49, 30), arm("l", 92, 110, 41, 38))),
+            K(0.13, root_up=0.058, shrug=10, **both(arm("r", 95, 122, 16, 55, 40), arm("l", 87, 101, 42, 35))),
+            K(0.12, root_up=0.035, b_ankle=-20, shrug=4,
+              **both(arm("r", 80, 107, 38, 42, 20), arm("l", 84, 88, 52, 35))),
+            K(0.13, root_up=0.01, root_fwd=0.0, b_ankle=0, shrug=0,
+              **both(arm("r", 64, 69, 59, 30), arm("l", 69, 58, 69, 42))),
+            K(0.12, root_up=0.0, **both(arm("r", 45, 32, 44, 36), arm("l", 44, 27, 44, 51)))),
+           settle=0.2, moves=("hand_right", "hand_left")),
     Action("draw_x", "Draw X", "right hand draw x", "draw x",
-           (K(0.6, **arm("r", *_aim(-0.25, 0.35, 0.9), 12, -20)), K(0.15)) +
-           _trace([(0.3, -0.22, 0.9)], 0.45) + _trace([(0.32, 0.35, 0.8)], 0.35) + _trace([(-0.25, -0.22, 0.9)], 0.45),
-           moves=("hand_right",)),
+           reach([(0.45, 0.5, 0.63), (0.45, 0.5, 0.63), (-0.55, -0.35, 0.55), (-0.5, 0.5, 0.45), (0.4, -0.6, 0.6),
+                  (0.4, -0.6, 0.6)], (0.35, 0.05, 0.3, 0.25, 0.3, 0.2)), settle=0.45, moves=("hand_right",)),
     Action("draw_circle_cw", "Draw circle (clockwise)", "right hand draw circle (clockwise)", "draw circle",
-           (K(0.6, **arm("r", *_aim(*_CIRCLE_TOP), 12, -20)),), _trace(_circle(True), 0.11), (1, 2),
-           moves=("hand_right",)),
+           reach(_circle(True), [0.4] + [0.1] * 10), settle=0.6, moves=("hand_right",)),
     Action("draw_circle_ccw", "Draw circle (counter-clockwise)", "right hand draw circle (counter clockwise)", None,
-           (K(0.6, **arm("r", *_aim(*_CIRCLE_TOP), 12, -20)),), _trace(_circle(False), 0.11), (1, 2),
-           moves=("hand_right",)),
+           reach(_circle(False), [0.4] + [0.1] * 10), settle=0.6, moves=("hand_right",)),
     Action("draw_triangle", "Draw triangle", "draw triangle", None,
-           (K(0.6, **arm("r", *_aim(0.05, 0.4, 0.9), 12, -20)),) +
-           _trace([(0.35, -0.2, 0.9), (-0.25, -0.2, 0.9), (0.05, 0.4, 0.9)], 0.45), moves=("hand_right",)),
+           reach([(0.15, -0.35, 0.75), (0.05, 0.55, 0.7), (-0.6, -0.2, 0.6), (0.5, -0.25, 0.68), (-0.05, 0.55, 0.7)],
+                 (0.15, 0.15, 0.32, 0.35, 0.32)), settle=0.5, moves=("hand_right",)),
     Action("draw_tick", "Draw tick", None, "draw tick",
-           (K(0.5, **arm("r", *_aim(-0.12, 0.05, 0.9), 12, -20)),) +
-           _trace([(0.0, -0.18, 0.9), (0.38, 0.38, 0.85)], 0.35), mirrorable=True, moves=("hand_right",)),
+           reach([(-0.1, 0.0, 0.65), (0.0, -0.15, 0.65), (0.35, 0.35, 0.6)], (0.5, 0.35, 0.35)), mirrorable=True,
+           moves=("hand_right",)),
     Action("bowling", "Bowling", "bowling (right hand)", None,
-           (K(0.5, **both(arm("r", 90, 25, 70), arm("l", 90, 30, 70))),
-            K(0.5, spine_bend=25, l_hip_elev=35, l_knee=45, r_hip_elev=-12, r_knee=25, root_fwd=0.08,
-              **both(arm("r", 90, -45, 10), arm("l", 10, 40, 15))),
-            K(0.45, spine_bend=20, **arm("r", 90, 75, 10)), K(0.3)), settle=0.9, moves=("hand_right",)),
-    Action("front_boxing", "Boxing", "front boxing", None, (K(0.5, **both(_guard("l"), _guard("r"))),),
-           (K(0.22, spine_twist=-15, **_punch("r")), K(0.25, spine_twist=0, **_guard("r")),
-            K(0.22, spine_twist=15, **_punch("l")), K(0.25, spine_twist=0, **_guard("l"))), (2, 3),
+           (K(0.3, root_fwd=0.03, l_hip_elev=25, l_knee=30, spine_twist=10,
+              **both(arm("r", 100, -15, 10, 0), arm("l", 0, 15, 20, 40))),
+            K(0.2, root_fwd=0.1, l_hip_elev=45, l_knee=40, spine_bend=5, spine_twist=20,
+              **both(arm("r", 100, -35, 5, 0), arm("l", -10, 20, 20, 40))),
+            K(0.15, root_fwd=0.18, l_hip_elev=60, l_knee=55, r_hip_elev=-8, r_knee=35, spine_bend=17, spine_twist=20,
+              **both(arm("r", 100, -50, 5, 0), arm("l", 0, 30, 28, 40))),
+            K(0.15, root_fwd=0.25, l_hip_elev=70, l_knee=70, r_hip_elev=-12, r_knee=55, spine_bend=30, spine_twist=5,
+              **arm("r", 95, -15, 5, 20)),
+            K(0.15, root_fwd=0.27, spine_bend=33, spine_twist=-19,
+              **both(arm("r", 92, 53, 30, 40), arm("l", -25, 40, 40, 30))),
+            K(0.15, spine_bend=24, spine_twist=-20, **arm("r", 88, 56, 24, 50)),
+            K(0.15, root_fwd=0.2, l_hip_elev=45, l_knee=40, r_hip_elev=-6, r_knee=30, spine_bend=12, spine_twist=-9,
+              **both(arm("r", 55, 18, 18, 45), arm("l", 0, 14, 20, 40))),
+            K(0.15, root_fwd=0.1, l_hip_elev=25, l_knee=10, r_hip_elev=0, r_knee=15, spine_bend=4, spine_twist=0),
+            K(0.15, root_fwd=0.04, l_hip_elev=15, l_knee=20, r_knee=5)), settle=0.3, moves=("hand_right",)),
+    Action("front_boxing", "Boxing", "front boxing", None, (K(0.35, **both(_guard("l"), _guard("r"))),),
+           (K(0.16, spine_twist=-10, **_punch("r")), K(0.18, spine_twist=0, **_guard("r")),
+            K(0.16, spine_twist=10, **_punch("l")), K(0.18, spine_twist=0, **_guard("l"))), (2, 3), settle=0.45,
            moves=("hand_right", "hand_left")),
     Action("forward_punch", "Punch", None, "forward punch",
            (K(0.45, **both(arm("l", 70, 20, 70, 20), _guard("r"))), K(0.2, spine_twist=-15, **_punch("r")),
@@ -127,10 +139,17 @@ ACTIONS: tuple[Action, ...] = (
            (K(0.2, spine_twist=10, **_punch("r", 15)), K(0.3, spine_twist=-20, **_guard("r"))), (2, 3),
            mirrorable=True, moves=("hand_right",)),
     Action("baseball_swing", "Baseball swing", "baseball swing from right", None,
-           (K(0.6, spine_twist=35, **both(arm("r", 60, 45, 110, -40), arm("l", 130, 60, 70))), K(0.3),
-            K(0.15, spine_twist=0, **both(arm("r", 100, 80, 10), arm("l", 95, 80, 10))),
-            K(0.2, spine_twist=-45, **both(arm("r", 140, 70, 70), arm("l", 50, 50, 110, -40))), K(0.3)),
-           settle=0.9, moves=("hand_right", "hand_left")),
+           (K(0.15, spine_twist=11, **both(arm("r", 17, 16, 51, -4), arm("l", 96, 27, 35, 69))),
+            K(0.16, spine_twist=26, root_side=0.02, **both(arm("r", 23, 25, 97, -11), arm("l", 134, 58, 55, 100))),
+            K(0.15, spine_twist=34, root_side=0.03, **both(arm("r", 0, 24, 124, -39), arm("l", 150, 71, 72, 100))),
+            K(0.16, spine_twist=22, root_side=0.035, **both(arm("r", -22, 42, 126, -95), arm("l", 154, 76, 75, 100))),
+            K(0.15, spine_twist=4, root_side=0.03, **both(arm("r", 25, 20, 142, -60), arm("l", 148, 70, 45, 100))),
+            K(0.16, spine_twist=-9, root_side=0.01, **both(arm("r", 146, 38, 94, 32), arm("l", 116, 63, 24, 100))),
+            K(0.15, spine_twist=-26, root_side=0, **both(arm("r", 157, 74, 31, 100), arm("l", 69, 61, 34, 66))),
+            K(0.16, spine_twist=-37, root_side=-0.01, **both(arm("r", 160, 70, 35, 100), arm("l", 33, 48, 43, 5))),
+            K(0.15, spine_twist=-29, **both(arm("r", 155, 60, 36, 100), arm("l", 22, 32, 60, 2))),
+            K(0.16, spine_twist=-23, **both(arm("r", 95, 25, 37, 78), arm("l", 19, 24, 34, 14)))),
+           settle=0.3, moves=("hand_right", "hand_left")),
     Action("golf_swing", "Golf swing", None, "golf swing",
            (K(0.6, spine_bend=30, b_knee=15, b_hip_elev=10,
               **both(arm("r", 105, 30, 15, 10), arm("l", 105, 30, 10, 10))),
@@ -139,34 +158,70 @@ ACTIONS: tuple[Action, ...] = (
             K(0.35, spine_twist=-50, spine_bend=15, **both(arm("r", 150, 100, 20), arm("l", 40, 110, 100, -60))),
             K(0.3)), settle=1.0, mirrorable=True, moves=("hand_right", "hand_left")),
     Action("tennis_forehand", "Tennis forehand", "tennis right hand forehand swing", "tennis swing",
-           (K(0.6, spine_twist=40, b_knee=15, b_hip_elev=10, **both(arm("r", -15, 55, 25, -20), arm("l", 80, 40, 40))),
-            K(0.2), K(0.2, spine_twist=0, **arm("r", 70, 65, 15)),
-            K(0.25, spine_twist=-35, **both(arm("r", 140, 100, 70), arm("l", 50, 25, 35)))), settle=0.8,
-           moves=("hand_right",)),
+           (K(0.13, spine_twist=6, **arm("r", -26, 19, 29, -2)),
+            K(0.13, spine_twist=22, **both(arm("r", -40, 45, 40, -40), arm("l", 20, 16, 20, 75))),
+            K(0.13, spine_twist=32, **both(arm("r", -59, 69, 26, -60), arm("l", 20, 20, 23, 88))),
+            K(0.14, spine_twist=28, spine_bend=5, b_knee=8, **arm("r", -68, 59, 16, -60)),
+            K(0.13, spine_twist=4, root_fwd=0.025, **both(arm("r", 44, 12, 20, -53), arm("l", -10, 20, 22, 62))),
+            K(0.13, spine_twist=-21, root_fwd=0.04, root_side=-0.02, b_knee=5, **arm("r", 102, 72, 48, 38)),
+            K(0.14, spine_twist=-30, root_side=-0.025, **arm("r", 118, 91, 49, 62)),
+            K(0.13, spine_twist=-29, **both(arm("r", 105, 63, 59, 60), arm("l", 10, 10, 20, 20))),
+            K(0.13, spine_twist=-19, root_fwd=0.03, **arm("r", 68, 34, 59, 59)),
+            K(0.14, spine_twist=-8, root_fwd=0.02, root_side=-0.01, **arm("r", 9, 22, 40, 45))),
+           settle=0.2, moves=("hand_right",)),
     Action("tennis_serve", "Tennis serve", "tennis serve", "tennis serve",
-           (K(0.6, spine_bend=-12, b_knee=20, b_hip_elev=8, **both(arm("l", 80, 165, 10), arm("r", 10, 120, 130, -95))),
-            K(0.2), K(0.25, spine_bend=0, b_knee=0, b_hip_elev=0,
-              **both(arm("r", 60, 170, 10, -40), arm("l", 60, 60, 40))),
-            K(0.3, spine_bend=25, **both(arm("r", 110, 45, 20, 20), arm("l", 40, 20, 30)))), settle=0.9,
+           (K(0.1, **arm("l", 72, 20, 17, 55)),
+            K(0.14, spine_twist=17, **both(arm("l", 94, 69, 53, 41), arm("r", -15, 13, 22, 5))),
+            K(0.14, spine_twist=27, spine_bend=-2, **both(arm("l", 100, 102, 50, 52), arm("r", -17, 22, 58, -33))),
+            K(0.14, spine_twist=31, spine_bend=-4, root_side=0.02,
+              **both(arm("l", 85, 85, 68, 70), arm("r", -17, 60, 95, -75))),
+            K(0.15, spine_twist=28, spine_bend=-5, **both(arm("l", 54, 46, 69, 75), arm("r", 0, 96, 98, -95))),
+            K(0.14, spine_twist=1, root_fwd=0.03, **both(arm("l", 25, 22, 55, 52), arm("r", 43, 129, 72, -39))),
+            K(0.14, spine_twist=-27, spine_bend=-2, root_fwd=0.04, root_side=0,
+              **both(arm("l", 10, 10, 30, 30), arm("r", 92, 116, 22, 61))),
+            K(0.14, spine_twist=-34, **arm("r", 95, 76, 28, 77)), K(0.14, spine_twist=-28, **arm("r", 73, 53, 42, 67)),
+            K(0.14, spine_twist=-17, root_fwd=0.02, **arm("r", 44, 30, 37, 55))), settle=0.25,
            moves=("hand_right", "hand_left")),
     Action("arm_curl", "Arm curl", "arm curl (two arms)", None,
-           (K(0.3, **both(arm("l", 10, 10, 20), arm("r", 10, 10, 20))),),
-           (K(0.6, b_elbow=140, b_wrist=15), K(0.6, b_elbow=15, b_wrist=0)), (2, 4), moves=("hand_right", "hand_left")),
+           (K(0.3, **both(arm("l", 60, 20, 30, 15), arm("r", 60, 20, 30, 15))),
+            K(0.35, **both(arm("l", 75, 48, 125, 10), arm("r", 75, 48, 125, 15))),
+            K(0.2, b_sh_plane=67, b_sh_elev=38, b_elbow=148), K(0.15),
+            K(0.35, b_sh_plane=69, b_sh_elev=40, b_elbow=75),
+            K(0.25, **both(arm("l", 55, 20, 15, 30), arm("r", 55, 20, 15, 30)))), settle=0.4,
+           moves=("hand_right", "hand_left")),
     Action("two_hand_push", "Push", "two hand push", None,
-           (K(0.5, **both(arm("l", 95, 35, 130, -10), arm("r", 95, 35, 130, -10))),
-            K(0.45, b_sh_elev=85, b_elbow=10, spine_bend=8), K(0.3), K(0.45, b_sh_elev=35, b_elbow=130, spine_bend=0)),
-           settle=0.6, moves=("hand_right", "hand_left")),
-    Action("knock", "Knock on door", "right hand knock on door", None, (K(0.6, **arm("r", 75, 65, 100, -40)),),
-           (K(0.15, r_elbow=80, r_wrist=25), K(0.18, r_elbow=105, r_wrist=-5)), (3, 4), moves=("hand_right",)),
+           (K(0.19, **both(arm("l", 14, 19, 103, 11), arm("r", 1, 23, 105, 12))),
+            K(0.13, **both(arm("l", 31, 30, 137, 4), arm("r", 27, 31, 135, 5))),
+            K(0.13, **both(arm("l", 60, 56, 109, 12), arm("r", 62, 56, 105, 17))),
+            K(0.13, **both(arm("l", 79, 86, 43, 35), arm("r", 84, 88, 39, 44))),
+            K(0.13, **both(arm("l", 81, 90, 20, 43), arm("r", 89, 93, 16, 57))),
+            K(0.13, **both(arm("l", 77, 81, 32, 31), arm("r", 84, 86, 27, 49))),
+            K(0.13, **both(arm("l", 73, 74, 38, 34), arm("r", 79, 78, 31, 53))),
+            K(0.13, **both(arm("l", 65, 59, 35, 49), arm("r", 65, 55, 40, 49))),
+            K(0.13, **both(arm("l", 35, 28, 32, 47), arm("r", 34, 27, 40, 42)))), settle=0.2,
+           moves=("hand_right", "hand_left")),
+    Action("knock", "Knock on door", "right hand knock on door", None, (K(0.4, **arm("r", 62, 98, 90, 5)),),
+           (K(0.12, r_elbow=65, r_wrist=15), K(0.13, r_elbow=115, r_wrist=-10)), (3, 5),
+           (K(0.2, **arm("r", 55, 60, 60, 20)),), settle=0.35, moves=("hand_right",)),
     Action("catch", "Catch", "right hand catch an object", "hand catch",
-           (K(0.4, **arm("r", *_aim(0.3, 0.45, 0.8), 10, -30)), K(0.2), K(0.4, **arm("r", 100, 30, 120, 20)), K(0.3)),
-           moves=("hand_right",)),
+           (K(0.17, **arm("r", 40, 50, 98, -13)), K(0.19, spine_twist=-6, root_up=0.012, **arm("r", 65, 125, 45, 8)),
+            K(0.18, spine_twist=-12, root_up=0.025, **arm("r", 80, 140, 12, 55)),
+            K(0.19, spine_twist=-11, root_up=0.018, **arm("r", 60, 115, 40, 35)),
+            K(0.19, spine_twist=-7, root_up=0.006, **arm("r", 35, 70, 80, 20)),
+            K(0.18, spine_twist=-2, root_up=0.0, **arm("r", -10, 30, 60, 25))), settle=0.2, moves=("hand_right",)),
     Action("pick_up_throw", "Pick up and throw", "right hand pick up and throw", "pick up & throw",
-           (K(0.8, spine_bend=70, b_knee=35, b_hip_elev=15, **both(arm("r", 90, 60, 10), arm("l", 60, 20, 20))),
-            K(0.3),
-            K(0.6, spine_bend=0, b_knee=0, b_hip_elev=0, spine_twist=20,
-              **both(arm("r", 20, 130, 100, -80), arm("l", 80, 30, 30))),
-            K(0.3, spine_twist=-20, spine_bend=15, **arm("r", 85, 70, 10))), settle=0.8, moves=("hand_right",)),
+           (K(0.17, spine_bend=17, b_knee=10, b_hip_elev=5, root_fwd=-0.02),
+            K(0.18, spine_bend=40, b_hip_elev=40, b_knee=55, root_fwd=-0.1,
+              **both(arm("r", 60, 30, 15, 30), arm("l", 0, 20, 30, 50))),
+            K(0.18, spine_bend=45, l_hip_elev=85, r_hip_elev=75, l_knee=115, r_knee=105, root_fwd=-0.18,
+              **both(arm("r", 85, 40, 10, 40), arm("l", 0, 25, 40, 60))), K(0.18),
+            K(0.18, spine_bend=27, b_hip_elev=40, b_knee=60, root_fwd=-0.1, **arm("r", 100, -15, 30, 0)),
+            K(0.18, spine_bend=10, b_hip_elev=0, b_knee=5, root_fwd=0, spine_twist=15,
+              **both(arm("r", -4, 39, 93, -17), arm("l", 20, 15, 20, 50))),
+            K(0.18, spine_bend=0, spine_twist=12, **arm("r", 25, 76, 100, -47)),
+            K(0.19, spine_twist=-2, **arm("r", 57, 105, 67, -8)), K(0.18, spine_twist=-16, **arm("r", 78, 105, 28, 61)),
+            K(0.18, spine_twist=-16, **arm("r", 70, 86, 36, 46)), K(0.18, spine_twist=-9, **arm("r", 41, 41, 45, 33))),
+           settle=0.2, moves=("hand_right",)),
     Action("hammer", "Hammer", None, "hammer", (K(0.5, **arm("r", 80, 110, 100, -20)),),
            (K(0.2, r_sh_elev=55, r_elbow=40), K(0.35, r_sh_elev=110, r_elbow=100)), (2, 4), mirrorable=True,
            moves=("hand_right",)),
@@ -177,13 +232,14 @@ ACTIONS: tuple[Action, ...] = (
            (K(0.17, r_hip_elev=55, r_knee=95, l_hip_elev=0, l_knee=10, r_sh_elev=-25, l_sh_elev=30),
             K(0.17, r_hip_elev=5, r_knee=15, r_sh_elev=5, l_sh_elev=5),
             K(0.17, l_hip_elev=55, l_knee=95, r_hip_elev=0, r_knee=10, l_sh_elev=-25, r_sh_elev=30),
-            K(0.17, l_hip_elev=5, l_knee=15, r_sh_elev=5, l_sh_elev=5)), (4, 6), moves=("knee_right", "knee_left")),
+            K(0.17, l_hip_elev=5, l_knee=15, r_sh_elev=5, l_sh_elev=5)), (3, 4), moves=("knee_right", "knee_left")),
     Action("walking", "Walking", "walking in place", None,
-           (K(0.3, **both(arm("l", 90, 0, 15), arm("r", 90, 0, 15))),),
-           (K(0.27, r_hip_elev=30, r_knee=55, l_hip_elev=0, l_knee=5, r_sh_elev=-15, l_sh_elev=15),
-            K(0.27, r_hip_elev=3, r_knee=8, r_sh_elev=0, l_sh_elev=0),
-            K(0.27, l_hip_elev=30, l_knee=55, r_hip_elev=0, r_knee=5, l_sh_elev=-15, r_sh_elev=15),
-            K(0.27, l_hip_elev=3, l_knee=8, r_sh_elev=0, l_sh_elev=0)), (3, 5), moves=("knee_right", "knee_left")),
+           (K(0.25, **both(arm("l", 90, 5, 20, 30), arm("r", 90, 5, 20, 30))),),
+           (K(0.26, l_hip_elev=30, l_knee=55, r_hip_elev=0, r_knee=5, l_sh_elev=-15, r_sh_elev=25),
+            K(0.26, l_hip_elev=3, l_knee=8, r_sh_elev=5, l_sh_elev=5),
+            K(0.26, r_hip_elev=30, r_knee=55, l_hip_elev=0, l_knee=5, r_sh_elev=-15, l_sh_elev=25),
+            K(0.26, r_hip_elev=3, r_knee=8, r_sh_elev=5, l_sh_elev=5)), (2, 3), settle=0.5,
+           moves=("knee_right", "knee_left")),
     Action("stand_to_sit", "Sit down", "stand to sit", None,
            (K(0.7, spine_bend=35, b_hip_elev=60, b_knee=60, root_fwd=-0.22,
               **both(arm("l", 90, 35, 30), arm("r", 90, 35, 30))),

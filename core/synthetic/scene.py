@@ -8,7 +8,8 @@ is rendered per frame, with noise seeded by (scene seed, frame index) for the sa
 Ground truth comes from the scripts: `segments` lists every performance as (start_s, end_s, action, body_id),
 and `frame_at` also says which action each body is doing in that frame. Body ids are 1, 2, 3 and never change
 (a real tracker's ids are stable too while it keeps a person). Joint confidences imitate the Kinect's
-"inferred" state: 0.5 for joints hidden behind another person or outside the image, 1 otherwise.
+"inferred" state: 0.5 for joints hidden behind another person, behind the person's own body or outside the
+image, 1 otherwise.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from kinact.core.synthetic.render import Box, Renderer
 from kinact.core.synthetic.skeleton import DOF, NEUTRAL, BodyParams, forward_kinematics
 
 INFERRED = 0.5
+SELF_OCCLUSION = 0.15  # metres of the person's own body in front of a joint that make the Kinect infer it
 
 
 class Segment(NamedTuple):
@@ -103,10 +105,11 @@ class Scene:
         depth = ids = None
         if self.depth:
             depth, ids = self.renderer.render(people, np.random.default_rng([self.seed, i]))
-        bodies = [Body(pid, j.copy(), self._confidence(pid, j, ids)) for pid, j, _ in people]
+        bodies = [Body(pid, j.copy(), self._confidence(pid, j, ids, depth)) for pid, j, _ in people]
         return Frame(t=float(self.times[i]), bodies=bodies, depth=depth, index=int(i)), self.labels_at(i)
 
-    def _confidence(self, pid: int, joints: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+    def _confidence(self, pid: int, joints: np.ndarray, ids: np.ndarray | None,
+                    depth: np.ndarray | None = None) -> np.ndarray:
         uv = np.rint(self.intrinsics.project(joints))
         h, w = self.intrinsics.shape
         inside = (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
@@ -115,8 +118,17 @@ class Scene:
             u, v = uv[inside, 0].astype(int), uv[inside, 1].astype(int)
             owner = ids[v, u]
             hidden = (owner != pid) & (owner != 0)  # another person in front (the room is never in front)
+            if depth is not None:  # or their own body: a hand behind the head, a back foot behind the front leg
+                hidden |= self._surface(depth, u, v) < joints[inside, 2] - SELF_OCCLUSION
             conf[np.flatnonzero(inside)[hidden]] = INFERRED
         return conf
+
+    @staticmethod
+    def _surface(depth: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Nearest non-zero depth (m) in the 3x3 pixels around each (u, v); inf where there is none."""
+        d = np.pad(depth.astype(np.float32), 1)
+        patch = np.stack([d[v + dv, u + du] for dv in range(3) for du in range(3)])
+        return np.where(patch > 0, patch, np.inf).min(0) / 1000.0
 
     def _chair(self, p: Performer) -> Box:
         """A seat behind a performer who sits down somewhere in their script, just under their sitting thighs."""

@@ -5,18 +5,22 @@ length at every frame for free (a Kinect skeleton's bones wobble by a centimetre
 that they may stretch by ten) and because joint limits are then simple clips. Proportions are fitted to real
 Kinect v1 skeletons (UTD-MHAD): the tracker's "spine" sits just above the hip centre, its shoulders hang
 about 11 cm below the shoulder centre and its foot joint lies mostly *below* the ankle, so a body built from
-textbook anthropometry would not look like the data models are trained on.
+textbook anthropometry would not look like the data models are trained on. The same data shaped the relaxed
+pose (arms hanging close to the body, forearms turned in) and two couplings a rigid torso lacks: the
+shoulder joint glides forward and back with the upper arm (`PROTRACTION`), and reaching high lifts the
+whole body onto the toes (`root_up`), both of which the shipped model turned out to rely on.
 
 Conventions. A pose is a vector of `NUM_DOFS` values (`DOFS` names them): angles in degrees, translations in
-fractions of body height (so a script scales with the person). Limb angles are given per side in that side's
-own frame (out, up, forward), so one set of numbers means the same movement on either side and mirroring an
-action is a swap of the `l_`/`r_` entries. The shoulder (and hip) uses the plane-of-elevation / elevation /
-axial-rotation form (ISB): `plane` 0 = out to the side, 90 = straight ahead, >90 across the body; `elev` the
-angle away from hanging straight down (negative = behind, in that plane); `rot` positive = internal rotation,
-defined so that with `rot` 0 the elbow always folds the forearm forward (arms) and the knee folds backward
-(legs), whatever the plane. The foot is kept level unless `ankle` tilts it (positive = toes up).
-Body frame: X = the person's right, Y = up, Z = the way they face; `forward_kinematics` then turns it into
-canonical camera space (a person facing the sensor looks along -z and has their left at smaller x).
+fractions of body height (so a script scales with the person; `root_up` >= 0 lifts the body off its feet).
+Limb angles are given per side in that side's own frame (out, up, forward), so one set of numbers means the
+same movement on either side and mirroring an action is a swap of the `l_`/`r_` entries. The shoulder (and
+hip) uses the plane-of-elevation / elevation / axial-rotation form (ISB): `plane` 0 = out to the side,
+90 = straight ahead, >90 across the body; `elev` the angle away from hanging straight down (negative = behind,
+in that plane); `rot` positive = internal rotation, defined so that with `rot` 0 the elbow always folds the
+forearm forward (arms) and the knee folds backward (legs), whatever the plane. The foot is kept level unless
+`ankle` tilts it (positive = toes up). Body frame: X = the person's right, Y = up, Z = the way they face;
+`forward_kinematics` then turns it into canonical camera space (a person facing the sensor looks along -z and
+has their left at smaller x).
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from kinact.core.layouts import CANONICAL_JOINTS
 _SIDE_DOFS = (("sh_plane", -40, 160), ("sh_elev", -70, 180), ("sh_rot", -95, 100), ("elbow", 0, 150),
               ("wrist", -70, 70), ("hip_plane", -20, 100), ("hip_elev", -35, 125), ("hip_rot", -40, 45),
               ("knee", 0, 150), ("ankle", -45, 80))
-_DOF_TABLE = (("root_side", -0.3, 0.3), ("root_fwd", -0.35, 0.35), ("root_yaw", -90, 90),
+_DOF_TABLE = (("root_side", -0.3, 0.3), ("root_fwd", -0.35, 0.35), ("root_up", 0.0, 0.08), ("root_yaw", -90, 90),
               ("spine_bend", -25, 100), ("spine_lean", -35, 35), ("spine_twist", -60, 60),
               ("head_nod", -40, 60), ("head_turn", -70, 70), ("shrug", -8, 15)) + tuple(
     (f"{s}_{n}", lo, hi) for s in ("l", "r") for n, lo, hi in _SIDE_DOFS)
@@ -41,12 +45,13 @@ DOF = {n: i for i, n in enumerate(DOFS)}
 #: (NUM_DOFS, 2) lower and upper limit of each entry: the scripted motion is clipped to these.
 LIMITS = np.array([(d[1], d[2]) for d in _DOF_TABLE], dtype=np.float64)
 
-#: Standing relaxed: arms hang slightly away from the body with soft elbows; legs straight.
+#: Standing relaxed: arms hang close to the body, elbows soft, forearms turned in (as UTD-MHAD people stand).
 NEUTRAL = np.zeros(NUM_DOFS)
 for _s in ("l", "r"):
-    NEUTRAL[DOF[f"{_s}_sh_plane"]] = 40.0
-    NEUTRAL[DOF[f"{_s}_sh_elev"]] = 8.0
-    NEUTRAL[DOF[f"{_s}_elbow"]] = 12.0
+    NEUTRAL[DOF[f"{_s}_sh_plane"]] = 10.0
+    NEUTRAL[DOF[f"{_s}_sh_rot"]] = 30.0
+    NEUTRAL[DOF[f"{_s}_sh_elev"]] = 10.0
+    NEUTRAL[DOF[f"{_s}_elbow"]] = 15.0
     NEUTRAL[DOF[f"{_s}_hip_plane"]] = 90.0
     NEUTRAL[DOF[f"{_s}_hip_rot"]] = -8.0  # toes turned slightly out
 del _s
@@ -57,6 +62,10 @@ _MIRROR_DOFS = np.array([DOF[n.replace("l_", "#", 1).replace("r_", "l_", 1).repl
                          if n[:2] in ("l_", "r_") else i for i, n in enumerate(DOFS)])
 _MIRROR_SIGN = np.array([-1.0 if n in ("root_side", "root_yaw", "spine_lean", "spine_twist", "head_turn") else 1.0
                          for n in DOFS])
+
+#: Degrees the shoulder swings forward about the neck when the upper arm points straight ahead (and back when
+#: it points behind): the shoulder blade glides round the ribs, and Kinect shoulders move ~4 cm with it.
+PROTRACTION = 22.0
 
 #: Segment lengths as fractions of body height, fitted to Kinect v1 skeletons (see the module docstring).
 PROPORTIONS = {
@@ -152,8 +161,11 @@ def body_frame_joints(q: np.ndarray, body: BodyParams) -> np.ndarray:
     for side, sign, name in (("l", -1.0, "left"), ("r", 1.0, "right")):
         s = np.diag([sign, 1.0, 1.0])
         to_body = rt @ s  # side frame (out, up, forward) -> body frame, following the torso
-        sh = sc + _apply(to_body @ clavicle, (L("shoulder_out"), -L("shoulder_down"), 0.0))
-        r_sh = to_body @ _limb_rotation(q, side, "sh_plane", "sh_elev", "sh_rot")
+        limb = _limb_rotation(q, side, "sh_plane", "sh_elev", "sh_rot")
+        ahead = -limb[..., 2, 1]  # how far forward the upper arm points (-1 straight back .. 1 straight ahead)
+        glide = _rot(1, -PROTRACTION * ahead)  # the shoulder follows the upper arm forward or back
+        sh = sc + _apply(to_body @ glide @ clavicle, (L("shoulder_out"), -L("shoulder_down"), 0.0))
+        r_sh = to_body @ limb
         r_el = r_sh @ _rot(0, -q[..., DOF[f"{side}_elbow"]])  # forearm folds forward (toward +Z)
         r_wr = r_el @ _rot(0, -q[..., DOF[f"{side}_wrist"]])
         el = sh + _apply(r_sh, (0, -L("upper_arm"), 0))
@@ -197,7 +209,8 @@ def forward_kinematics(q: np.ndarray, body: BodyParams, position=(0.0, 3.0), fac
     jb = body_frame_joints(q, body)
     lift = ground(jb, body)
     side, fwd = q[..., DOF["root_side"]] * body.height, q[..., DOF["root_fwd"]] * body.height
-    shift = np.stack([side, lift + floor_y, fwd], -1)
+    up = q[..., DOF["root_up"]] * body.height  # rising onto the toes (the feet follow: they have no toes)
+    shift = np.stack([side, lift + up + floor_y, fwd], -1)
     jb = jb + shift[..., None, :]
     yaw = _rot(1, facing + q[..., DOF["root_yaw"]])  # turns forward (+Z) toward the right (+X) for positive angles
     cam = np.einsum("...ij,...kj->...ki", yaw, jb) * np.array([1.0, 1.0, -1.0])  # forward = toward the sensor
