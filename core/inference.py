@@ -13,9 +13,10 @@ and falls back to torch; an explicit backend="onnx" raises.
 The ONNX file is made from the checkpoint on first use and cached: `<checkpoint>.onnx` beside the
 checkpoint (e.g. `model.safetensors.onnx`) when that folder is writable, else
 `~/.cache/kinact/onnx/<sha256 of the checkpoint>.onnx` ($XDG_CACHE_HOME respected). The file records the
-checkpoint's sha256 in its metadata, and is exported again when the checkpoint's content differs or the
-checkpoint is newer than the file, so a retrained checkpoint copied over the old one (even with its mtime
-preserved) never runs with yesterday's graph. Every export is checked against torch before it is used.
+checkpoint's sha256 and the export recipe (`onnx_export.EXPORT_RECIPE`) in its metadata, and is exported
+again when the checkpoint's content differs, the checkpoint is newer than the file, or the recipe changed, so
+neither a retrained checkpoint copied over the old one (even with its mtime preserved) nor an older, slower
+export ever runs. Every export is checked against torch before it is used.
 
 Inputs follow the model's `input_spec` ({name: ("batch", *dims)}): skeleton (B, C, T, N), depth (B, C, H, W);
 numpy or torch, any float dtype; an input with the batch axis left out is one sample. The batch axis is
@@ -35,7 +36,7 @@ import numpy as np
 from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint
 from kinact.core.errors import BadInputError, KinactError
 
-__all__ = ["Predictor", "BACKENDS", "onnx_cache_paths", "checkpoint_sha256", "softmax"]
+__all__ = ["Predictor", "BACKENDS", "onnx_cache_paths", "checkpoint_sha256", "softmax", "session_options"]
 
 BACKENDS = ("auto", "torch", "onnx")
 SHA_KEY = "kinact.checkpoint_sha256"
@@ -171,12 +172,7 @@ class Predictor:
             name = "onnxruntime-cuda"
         else:
             providers, name = ["CPUExecutionProvider"], "onnxruntime-cpu"
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.inter_op_num_threads = 1
-        if threads is not None:
-            options.intra_op_num_threads = int(threads)
+        options = session_options(ort, threads)
         session, onnx_path = _onnx_session(path, meta, model, spec, options, providers)
         names = list(spec)
         output = session.get_outputs()[0].name
@@ -257,6 +253,26 @@ class Predictor:
 # ---------------------------------------------------------------------------------------------- ONNX cache
 
 
+def session_options(ort, threads: int | None = None):
+    """The onnxruntime settings every kinact session uses (the latency bench times these same settings).
+
+    All graph optimisations (they fuse Conv+Add+Relu and pick the blocked-layout convolutions the export
+    recipe sets up), one node at a time (running the per-axis GRU nodes side by side on a parallel executor
+    was slower on 2 shared cores), and intra-op workers that sleep instead of spin-waiting between parallel
+    sections: on 2 cores that also run the capture and GUI threads, a spinning worker doubled the CPU time of
+    a batch-1 call and made a 6-body call about twice as slow as one thread whenever other work ran (measured
+    on the 2-core development machine, issue 8). threads: intra-op threads, None for onnxruntime's default.
+    """
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if threads is not None:
+        options.intra_op_num_threads = int(threads)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def _onnxruntime_available() -> bool:
     try:
         import onnxruntime  # noqa: F401
@@ -266,8 +282,11 @@ def _onnxruntime_available() -> bool:
 
 
 def _session_matches(session, sha: str, spec: Mapping[str, tuple]) -> bool:
-    """Made from these exact checkpoint bytes, and with the inputs the model declares."""
-    if session.get_modelmeta().custom_metadata_map.get(SHA_KEY) != sha:
+    """Made from these exact checkpoint bytes by today's export recipe, with the inputs the model declares."""
+    from kinact.core.onnx_export import EXPORT_RECIPE, RECIPE_KEY
+
+    meta = session.get_modelmeta().custom_metadata_map
+    if meta.get(SHA_KEY) != sha or meta.get(RECIPE_KEY) != EXPORT_RECIPE:
         return False
     got = {i.name: list(i.shape) for i in session.get_inputs()}
     want = {n: list(s) for n, s in spec.items()}

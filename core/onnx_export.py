@@ -1,12 +1,20 @@
 """Export a network to ONNX with a dynamic batch axis, checked against PyTorch before the file appears.
 
-One exporter for everything that writes ONNX (`kinact export`, the Predictor's cache, the latency bench):
-the legacy TorchScript exporter (`dynamo=False`) at opset 17, which exports the TARMs' GRUs as ONNX GRU
-ops with a dynamic batch; inputs named after the model's `input_spec` ({name: ("batch", *dims)}, in
-forward-argument order), one output "logits", axis 0 of every input and of the output named "batch" so
-several bodies go through in one call. The file is written to a temporary name in the target folder and
-renamed into place only after onnxruntime reproduced torch's logits (when `verify`), so a reader never sees
-a half-written or a silently wrong model, and two processes exporting the same file cannot corrupt it.
+The exporter for the Predictor's ONNX cache and the latency bench (`kinact export` goes through
+core/training/export.py, which uses the same exporter settings and gets the GRU formulation from the model
+but not the graph rewrite below): the legacy TorchScript exporter (`dynamo=False`) at opset 17, which
+handles the TARMs' GRUs with a dynamic batch; inputs named after the model's `input_spec` ({name: ("batch",
+*dims)}, in forward-argument order), one output "logits", axis 0 of every input and of the output named
+"batch" so several bodies go through in one call. The file is written to a temporary name in the target
+folder and renamed into place only after onnxruntime reproduced torch's logits (when `verify`), so a reader
+never sees a half-written or a silently wrong model, and two processes exporting the same file cannot
+corrupt it.
+
+The recipe is tuned for onnxruntime on the CPU (profile and measurements: bench/latency.json): each grouped
+BiGRU becomes one native ONNX GRU node per channel with no shape glue around it (models/grouped.py, impl
+"onnx"), and the 1-D convolutions are rewritten as 2-D ones (core/onnx_passes.py) so onnxruntime uses its
+blocked-layout kernels. `EXPORT_RECIPE` names that recipe and is stored in every file: the Predictor's cache
+exports again when it differs, so a changed recipe reaches existing installs without anyone deleting files.
 """
 from __future__ import annotations
 
@@ -20,11 +28,14 @@ import torch
 
 from kinact.core.errors import KinactError
 
-__all__ = ["export_onnx_model", "OPSET", "TOLERANCE", "OUTPUT_NAME"]
+__all__ = ["export_onnx_model", "OPSET", "TOLERANCE", "OUTPUT_NAME", "EXPORT_RECIPE", "RECIPE_KEY"]
 
 OPSET = 17
 TOLERANCE = 1e-4  # max |onnx - torch| on logits
 OUTPUT_NAME = "logits"
+# Bump whenever what lands in the file changes (graph formulation, rewrites, opset), so caches re-export.
+EXPORT_RECIPE = "2:onnx-gru-nodes+conv1d-as-conv2d"
+RECIPE_KEY = "kinact.export_recipe"
 
 
 def _random_inputs(shapes: Mapping[str, tuple], batch: int, gen: torch.Generator, device) -> tuple[torch.Tensor, ...]:
@@ -41,20 +52,22 @@ def export_onnx_model(
     verify_batches: Sequence[int] = (1, 4),
     tolerance: float = TOLERANCE,
     metadata: Mapping[str, str] | None = None,
+    rewrite: bool = True,
 ) -> dict:
     """Write `model` to `path` as ONNX (atomically) and return what was written.
 
     input_spec: {input name: ("batch", *dims)} in forward-argument order; None takes `model.input_spec`.
     verify: run the file in onnxruntime (CPU) at each of `verify_batches` on random inputs and refuse to
     publish it (KinactError, nothing written) if the logits differ from torch's by `tolerance` or more;
-    needs onnxruntime. metadata: strings stored in the ONNX file's metadata_props (needs the onnx
-    package), readable later through onnxruntime's `get_modelmeta().custom_metadata_map`.
+    needs onnxruntime. metadata: strings stored in the ONNX file's metadata_props, readable later through
+    onnxruntime's `get_modelmeta().custom_metadata_map`; `RECIPE_KEY` is always added. rewrite: apply
+    core/onnx_passes.py (False gives the exporter's plain graph, for comparisons). Needs the onnx package.
     The model is exported in eval mode on its own device and left in the mode it came in.
 
     OSError (an unwritable folder, a full disk) propagates unchanged; other failures raise KinactError.
 
-    Returns {"path", "inputs": {name: [dims]}, "output": "logits", "opset", "max_abs_diff": {"batch1": ..}
-    (empty without verify), "size_bytes"}.
+    Returns {"path", "inputs": {name: [dims]}, "output": "logits", "opset", "recipe", "convs_as_2d",
+    "max_abs_diff": {"batch1": ..} (empty without verify), "size_bytes"}.
     """
     shapes = dict(input_spec if input_spec is not None else getattr(model, "input_spec", None) or {})
     if not shapes:
@@ -96,8 +109,8 @@ def export_onnx_model(
             raise  # the folder is not writable, the disk is full: the caller may try elsewhere
         except Exception as exc:  # the exporter raises many types for an unsupported op or shape
             raise KinactError(f"ONNX export of {type(model).__name__} failed: {exc}") from exc
-        if metadata:
-            _add_metadata(tmp, metadata)
+        recipe = EXPORT_RECIPE if rewrite else EXPORT_RECIPE + "-plain"
+        convs_2d = _finish(tmp, {**(metadata or {}), RECIPE_KEY: recipe}, rewrite)
         diffs: dict[str, float] = {}
         if verify:
             session = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
@@ -121,16 +134,23 @@ def export_onnx_model(
             os.remove(tmp)
     return {
         "path": path, "inputs": {n: list(s) for n, s in shapes.items()}, "output": OUTPUT_NAME, "opset": opset,
-        "max_abs_diff": diffs, "size_bytes": os.path.getsize(path),
+        "recipe": recipe, "convs_as_2d": convs_2d, "max_abs_diff": diffs, "size_bytes": os.path.getsize(path),
     }
 
 
-def _add_metadata(path: str, metadata: Mapping[str, str]) -> None:
+def _finish(path: str, metadata: Mapping[str, str], rewrite: bool) -> int:
+    """Rewrite the exported file in place (passes, then metadata); returns how many convolutions became 2-D."""
     try:
         import onnx
     except ImportError:
-        raise KinactError("writing ONNX metadata needs the onnx package (pip install 'kinact[onnx]')") from None
+        raise KinactError("ONNX export needs the onnx package (pip install 'kinact[onnx]')") from None
+    from kinact.core.onnx_passes import conv1d_as_conv2d
+
     proto = onnx.load(path)
+    try:
+        convs = conv1d_as_conv2d(proto) if rewrite else 0
+    except Exception as exc:  # a graph shape the pass does not know: a bug to report, not a wrong file
+        raise KinactError(f"rewriting the exported ONNX graph failed: {exc}") from exc
     existing = {p.key: p for p in proto.metadata_props}
     for key, value in metadata.items():
         if key in existing:
@@ -138,3 +158,4 @@ def _add_metadata(path: str, metadata: Mapping[str, str]) -> None:
         else:
             proto.metadata_props.add(key=str(key), value=str(value))
     onnx.save(proto, path)
+    return convs

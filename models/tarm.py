@@ -13,7 +13,7 @@ TARMs keep separate weights but run as one computation -- grouped matmuls for
 the linear maps and a single recurrence loop for all C bidirectional GRUs --
 because C separate `nn.GRU` calls cost C times the GRU's per-step overhead
 (about 2.3 ms each on a CPU for T=64, whatever the hidden size). Those grouped
-layers (GroupedLinear, GroupedBiGRU with its loop/blockdiag/split
+layers (GroupedLinear, GroupedBiGRU with its loop/blockdiag/split/onnx
 implementations, ...) live in models/grouped.py and are re-exported here.
 """
 

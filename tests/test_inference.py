@@ -113,6 +113,22 @@ def test_onnx_cache_is_reused_and_refreshed_when_the_checkpoint_changes(ckpt, tm
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
 
 
+def test_onnx_cache_made_by_an_older_export_recipe_is_exported_again(ckpt, tmp_path, monkeypatch):
+    import kinact.core.onnx_export as onnx_export
+
+    cache = tmp_path / "model.safetensors.onnx"
+    monkeypatch.setattr(onnx_export, "EXPORT_RECIPE", "1:older")
+    Predictor.load(ckpt, backend="onnx")
+    stamp = cache.stat().st_mtime_ns
+    monkeypatch.undo()  # today's recipe again: the file from "1:older" must not be reused
+    p = Predictor.load(ckpt, backend="onnx")
+    assert cache.stat().st_mtime_ns != stamp
+    assert p.session.get_modelmeta().custom_metadata_map["kinact.export_recipe"] == onnx_export.EXPORT_RECIPE
+    stamp = cache.stat().st_mtime_ns
+    Predictor.load(ckpt, backend="onnx")
+    assert cache.stat().st_mtime_ns == stamp  # and that file is reused
+
+
 def test_onnx_cache_falls_back_to_the_user_cache_when_the_checkpoint_folder_is_unusable(ckpt, tmp_path, user_cache):
     (tmp_path / "model.safetensors.onnx").mkdir()  # cannot be replaced by a file (works even as root)
     p = Predictor.load(ckpt, backend="onnx")

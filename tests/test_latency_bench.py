@@ -34,12 +34,32 @@ def test_spec_bench_times_both_backends_and_the_batch_sweep():
     assert r["ratio_onnx_over_torch"]["median"] == pytest.approx(ratio)
     assert r["ratio_onnx_over_torch"]["p95"] > 0
     assert r["parity_max_abs_diff"] < 1e-4
+    assert r["ratio_onnx_over_torch"]["paired_median"] > 0 and r["settings"]["interleaved"]
     for kind in ("torch", "onnxruntime"):
         rows = r["batching"][kind]
         assert [row["batch"] for row in rows] == [1, 2]
-        assert all(row["median_ms"] > 0 and row["p95_ms"] > 0 for row in rows)
+        assert all(row["median_ms"] > 0 and row["p95_ms"] > 0 and row["cpu_median_ms"] >= 0 for row in rows)
         assert rows[0]["vs_batch1"] == 1.0
         assert rows[1]["per_window_ms"] == pytest.approx(rows[1]["median_ms"] / 2)
+    for row, ref in zip(r["batching"]["onnxruntime"], r["batching"]["torch"]):
+        assert row["onnx_over_torch"] == pytest.approx(row["median_ms"] / ref["median_ms"])
+
+
+def test_bench_profiles_onnxruntime_and_times_the_export_recipe_against_the_plain_export():
+    pytest.importorskip("onnxruntime")
+    from kinact.core.onnx_export import EXPORT_RECIPE
+
+    r = run_latency_bench(model_spec=SPEC, **{**TINY, "profile_repeats": 3})
+    assert r["model"]["onnx_recipe"] == EXPORT_RECIPE
+    assert [p["batch"] for p in r["onnx_profile"]] == [1, 2]
+    for p in r["onnx_profile"]:
+        assert p["run_ms"] > 0 and "GRU" in p["ops"] and any("Conv" in op for op in p["ops"])
+        assert all(v >= 0 for v in p["ops"].values())
+    assert [c["batch"] for c in r["onnx_recipe_vs_plain"]] == [1, 2]
+    for c in r["onnx_recipe_vs_plain"]:
+        assert c["paired_median"] > 0 and c["recipe_median_ms"] > 0 and c["plain_median_ms"] > 0
+        assert c["recipe_cpu_ms"] >= 0 and c["plain_cpu_ms"] >= 0
+    assert run_latency_bench(model_spec=SPEC, **{**TINY, "profile_repeats": 0})["onnx_profile"] == []
 
 
 def test_checkpoint_bench_uses_its_weights_and_a_larger_batch(tmp_path):

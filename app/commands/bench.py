@@ -59,6 +59,22 @@ def add_arguments(p) -> None:
     soak.add_argument("--record", action="store_true", help="also record to a temporary .kinrec (deleted after)")
     soak.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
+    few = sub.add_parser("few-shot", help="MSR Action3D's 6 actions new to the shipped model: fine-tune vs scratch "
+                         "vs 1-NN at k shots per class",
+                         description="Import hammer, draw tick, bend, forward kick, side kick and golf swing (MSR "
+                                     "Action3D) to .kinrec; for each k and draw train on k segments per class of the "
+                                     "odd subjects and test on every segment of the even subjects: fine-tuning the "
+                                     "checkpoint, the ours recipe from scratch, and 1-nearest-neighbour.")
+    few.add_argument("--data", required=True, help="MSR Action3D folder (its skeleton files are found at any depth)")
+    few.add_argument("--from", dest="init_from", metavar="CKPT",
+                     help="checkpoint to fine-tune (default: the shipped model)")
+    few.add_argument("--shots", default="1,3,5,10", help="k values, segments per class (default 1,3,5,10)")
+    few.add_argument("--draws", type=int, default=3, help="draws of the shots per k (default 3)")
+    few.add_argument("--scratch-epochs", type=int, help="epochs from scratch (default 30, as many as fine-tuning)")
+    few.add_argument("--work", help="folder for the imported recordings and finished runs (kept, and a rerun skips "
+                                    "runs already there); default a temporary folder")
+    few.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
     for q in (lat, pipe, soak):
         q.add_argument("checkpoint", nargs="?", help=_MODEL_HELP)
         q.add_argument("--spec", help='model spec as JSON for random weights, e.g. \'{"name": "skeleton", '
@@ -66,7 +82,7 @@ def add_arguments(p) -> None:
     for q in (pipe, soak):
         q.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
         q.add_argument("--threads", type=int, help="backend intra-op threads (default: the library's)")
-    for q in (io, lat, pipe, soak):
+    for q in (io, lat, pipe, soak, few):
         q.add_argument("--json", action="store_true", help="print exactly one JSON object")
         q.add_argument("--out", help="also write the JSON result to this file (e.g. bench/io.json)")
 
@@ -247,7 +263,26 @@ def _soak(args) -> int:
     return 0
 
 
+def _few_shot(args) -> int:
+    from kinact.core.bench import few_shot as fs
+
+    ckpt = args.init_from or _shipped_or_fail()
+    shots = _ints(args.shots, "--shots")
+    _ints(str(args.draws), "--draws")
+    epochs = args.scratch_epochs or fs.SCRATCH_EPOCHS
+    say = fs.progress_printer(args.quiet)
+    if args.work:
+        r = fs.run_few_shot(args.data, ckpt, args.work, shots, args.draws, scratch_epochs=epochs, say=say)
+    else:
+        with tempfile.TemporaryDirectory(prefix="kinact-fewshot-") as tmp:
+            r = fs.run_few_shot(args.data, ckpt, tmp, shots, args.draws, scratch_epochs=epochs, say=say)
+    _emit(r, args, fs.table_lines(r))
+    return 0
+
+
 def run(args) -> int:
+    if args.what == "few-shot":
+        return _few_shot(args)
     if args.what == "latency":
         return _latency(args)
     if args.what == "pipeline":

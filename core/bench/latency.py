@@ -1,11 +1,15 @@
 """How long one classification takes: torch eager against ONNX Runtime on the CPU, in the same run.
 
-Both backends run the same weights on the same inputs in one process with the same thread count, so the
-ratio (onnx / torch) is comparable across machines even where the absolute numbers are not. Latency is
-per call, timed one call at a time with `time.perf_counter` after a warm-up (the first calls allocate and
-plan); median and 95th percentile are reported, since a real-time pipeline cares about the slow tail. A
-sweep over batch sizes shows what several tracked bodies cost in one call compared with one body: the
-live pipeline batches every due window of a stride into one call.
+Both backends run the same weights on the same inputs in one process with the same thread count, and their
+calls are interleaved in short rounds (5 torch, 5 onnx, 5 onnx, 5 torch, ...) rather than timed one long block
+after the other: on a shared machine the load changes within seconds, and interleaving lets both backends
+see the same load, so the ratios (onnx / torch, batch B / batch 1) stay meaningful where the absolute
+numbers do not. Latency is per call, timed with `time.perf_counter` after a warm-up (the first calls
+allocate and plan); median and 95th percentile are reported, since a real-time pipeline cares about the slow
+tail, with the CPU time per call and the load average next to them as a hint how loaded the machine was. A
+sweep over batch sizes shows what several tracked bodies cost in one call compared with one body: the live
+pipeline batches every due window of a stride into one call. An ONNX Runtime profile (per operator type)
+says where the time goes, and the export recipe is timed against the exporter's plain translation.
 
     from kinact.core.bench.latency import run_latency_bench
     report = run_latency_bench("runs/utd/model.safetensors")                   # a trained checkpoint
@@ -26,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["run_latency_bench", "summarize"]
+__all__ = ["run_latency_bench", "summarize", "onnx_profile"]
 
 DEFAULT_BATCH_SIZES = (1, 2, 4, 6)
 
@@ -40,15 +44,37 @@ def summarize(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
-def _time_calls(fn: Callable[[], Any], repeats: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
+def _interleaved(calls: Mapping[Any, Callable[[], Any]], repeats: int, warmup: int, block: int = 5
+                 ) -> tuple[dict, dict, dict]:
+    """Wall and CPU seconds per call of each callable, timed in alternating rounds of `block` calls each.
+
+    Rounds rather than single alternating calls, and one untimed call at the start of each block: a
+    runtime's worker threads keep spinning for a moment after its call, and the other runtime's first call
+    would otherwise pay for that. Also returns the median wall time of every round, per callable, so the
+    ratio of two callables can be taken round by round (under the same load).
+    """
+    for fn in calls.values():
+        for _ in range(warmup):
+            fn()
+    keys = list(calls)
+    wall: dict[Any, list[float]] = {k: [] for k in keys}
+    cpu: dict[Any, list[float]] = {k: [] for k in keys}
+    rounds: dict[Any, list[float]] = {k: [] for k in keys}
+    done = 0
+    while done < repeats:
+        n = min(block, repeats - done)
+        for k in keys if len(rounds[keys[0]]) % 2 == 0 else keys[::-1]:  # no callable always runs after another
+            calls[k]()
+            times = []
+            for _ in range(n):
+                c0, t0 = time.process_time(), time.perf_counter()
+                calls[k]()
+                times.append(time.perf_counter() - t0)
+                cpu[k].append(time.process_time() - c0)
+            wall[k] += times
+            rounds[k].append(float(np.median(times)))
+        done += n
+    return wall, cpu, rounds
 
 
 def run_latency_bench(
@@ -61,19 +87,26 @@ def run_latency_bench(
     batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
     sweep_repeats: int | None = None,
     seed: int = 0,
+    profile_repeats: int = 50,
 ) -> dict:
     """Time torch eager and ONNX Runtime (CPU) on one model; returns a JSON-serialisable dict.
 
     Give either ckpt_path (a checkpoint; its weights are used) or model_spec (a models.registry spec; random
     weights, which time the same as trained ones). batch: windows per call for the headline numbers.
     threads: torch.set_num_threads and ONNX Runtime's intra_op_num_threads (torch's setting is restored
-    afterwards). batch_sizes: the sweep, each size timed `sweep_repeats` times (default max(5, repeats // 4)).
-    Without onnxruntime the torch half is still measured and "onnxruntime" says why it is missing.
+    afterwards). batch_sizes: the sweep, each size timed `sweep_repeats` times (default max(5, repeats // 4)),
+    all sizes and both backends interleaved. profile_repeats: calls profiled per batch size (batch 1 and the
+    largest of the sweep); 0 skips the profile. Without onnxruntime the torch half is still measured and
+    "onnxruntime" says why it is missing.
 
-    Keys: model {source, checkpoint, spec, name, params, inputs, onnx_bytes}, settings, environment,
-    torch / onnxruntime {median_ms, p95_ms, mean_ms, min_ms, max_ms, n, per_window_median_ms},
-    ratio_onnx_over_torch {median, p95}, parity_max_abs_diff, batching {torch: [...], onnxruntime: [...]}
-    with {batch, median_ms, p95_ms, per_window_ms, vs_batch1} per size.
+    Keys: model {source, checkpoint, spec, name, params, inputs, onnx_bytes, onnx_recipe}, settings, environment
+    (with load_average before and after), torch / onnxruntime {median_ms, p95_ms, mean_ms, min_ms, max_ms, n,
+    cpu_median_ms, per_window_median_ms}, ratio_onnx_over_torch {median (of the medians), p95, paired_median
+    (median over the interleaved rounds of each round's ratio)}, parity_max_abs_diff, batching {torch: [...],
+    onnxruntime: [...]} with {batch, median_ms, p95_ms, cpu_median_ms, per_window_ms, vs_batch1} per size and,
+    for onnxruntime, onnx_over_torch; onnx_recipe_vs_plain [{batch, paired_median (recipe / plain, per round),
+    recipe_median_ms, plain_median_ms, recipe_cpu_ms, plain_cpu_ms}] against the exporter's plain translation
+    at batch 1 and the largest batch; onnx_profile [{batch, run_ms, ops: {op type: ms}}] (see `onnx_profile`).
     """
     import torch
 
@@ -82,8 +115,8 @@ def run_latency_bench(
 
     if (ckpt_path is None) == (model_spec is None):
         raise ValueError("give exactly one of ckpt_path and model_spec")
-    if batch < 1 or repeats < 1 or warmup < 0 or threads < 1:
-        raise ValueError("batch, repeats and threads must be >= 1 and warmup >= 0")
+    if batch < 1 or repeats < 1 or warmup < 0 or threads < 1 or profile_repeats < 0:
+        raise ValueError("batch, repeats and threads must be >= 1, warmup and profile_repeats >= 0")
     sizes = [int(b) for b in batch_sizes]
     if any(b < 1 for b in sizes):
         raise ValueError("batch_sizes must be >= 1")
@@ -116,13 +149,14 @@ def run_latency_bench(
             "checkpoint": None if ckpt_path is None else os.fspath(ckpt_path),
             "spec": json.loads(json.dumps(spec, default=list)), "name": spec.get("name"),
             "params": count_parameters(model), "inputs": {n: list(s) for n, s in input_spec.items()},
-            "onnx_bytes": None,
+            "onnx_bytes": None, "onnx_recipe": None,
         },
         "settings": {"batch": batch, "repeats": repeats, "warmup": warmup, "threads": threads,
-                     "batch_sizes": sizes, "sweep_repeats": sweep_repeats},
+                     "batch_sizes": sizes, "sweep_repeats": sweep_repeats, "interleaved": True,
+                     "profile_repeats": profile_repeats},
         "environment": _environment(),
         "torch": None, "onnxruntime": None, "ratio_onnx_over_torch": None, "parity_max_abs_diff": None,
-        "batching": {"torch": [], "onnxruntime": []},
+        "batching": {"torch": [], "onnxruntime": []}, "onnx_recipe_vs_plain": [], "onnx_profile": [],
     }
     try:
         def torch_call(xs: list[np.ndarray]) -> Callable[[], Any]:
@@ -135,62 +169,159 @@ def run_latency_bench(
             return call
 
         session = None
-        try:
-            session = _onnx_session(model, input_spec, threads, report)
-        except ImportError as exc:
-            report["onnxruntime"] = {"error": f"onnxruntime not installed ({exc})"}
+        with tempfile.TemporaryDirectory(prefix="kinact-latency-") as tmp:
+            try:
+                session, onnx_path = _onnx_session(model, input_spec, threads, report, tmp)
+            except ImportError as exc:
+                report["onnxruntime"] = {"error": f"onnxruntime not installed ({exc})"}
+            if session is not None:
+                ends = sorted({1, max(sizes + [batch])})
+                plain = _plain_session(model, input_spec, threads, tmp)
+                feeds = {b: dict(zip(names, inputs(b))) for b in ends}
+                report["onnx_recipe_vs_plain"] = _recipe_vs_plain(session, plain, feeds, sweep_repeats, warmup)
+                for b in ends if profile_repeats else ():
+                    report["onnx_profile"].append(onnx_profile(onnx_path, feeds[b], threads, profile_repeats, tmp))
 
         def onnx_call(xs: list[np.ndarray]) -> Callable[[], Any]:
             feed = dict(zip(names, xs))
             return lambda: session.run(None, feed)
 
+        kinds = {"torch": torch_call, **({"onnxruntime": onnx_call} if session is not None else {})}
         xs = inputs(batch)
-        report["torch"] = _stats(_time_calls(torch_call(xs), repeats, warmup), batch)
+        wall, cpu, rounds = _interleaved({k: make(xs) for k, make in kinds.items()}, repeats, warmup)
+        for k in kinds:
+            report[k] = _stats(wall[k], cpu[k], batch)
         if session is not None:
-            report["onnxruntime"] = _stats(_time_calls(onnx_call(xs), repeats, warmup), batch)
             with torch.inference_mode():
                 ref = model(*[torch.from_numpy(x) for x in xs]).numpy()
             report["parity_max_abs_diff"] = float(np.abs(session.run(None, dict(zip(names, xs)))[0] - ref).max())
+            paired = np.asarray(rounds["onnxruntime"]) / np.asarray(rounds["torch"])
             report["ratio_onnx_over_torch"] = {
-                k: report["onnxruntime"][f"{k}_ms"] / report["torch"][f"{k}_ms"] for k in ("median", "p95")
+                **{k: report["onnxruntime"][f"{k}_ms"] / report["torch"][f"{k}_ms"] for k in ("median", "p95")},
+                "paired_median": float(np.median(paired)),
             }
-        for kind, make in (("torch", torch_call), ("onnxruntime", onnx_call if session is not None else None)):
-            if make is None:
-                continue
+        calls = {(k, b): make(inputs(b)) for b in sizes for k, make in kinds.items()}
+        wall, cpu, _ = _interleaved(calls, sweep_repeats, max(1, min(warmup, 5)))
+        for kind in kinds:
             rows = report["batching"][kind]
             for b in sizes:
-                st = summarize(_time_calls(make(inputs(b)), sweep_repeats, max(1, min(warmup, 5))))
+                st = summarize(wall[(kind, b)])
                 rows.append({"batch": b, "median_ms": st["median_ms"], "p95_ms": st["p95_ms"],
+                             "cpu_median_ms": float(np.median(cpu[(kind, b)]) * 1e3),
                              "per_window_ms": st["median_ms"] / b})
             base = next((r["median_ms"] for r in rows if r["batch"] == 1), None)
             for r in rows:
                 r["vs_batch1"] = None if base is None else r["median_ms"] / base
+        for row, ref_row in zip(report["batching"]["onnxruntime"], report["batching"]["torch"]):
+            row["onnx_over_torch"] = row["median_ms"] / ref_row["median_ms"]
     finally:
         torch.set_num_threads(old_threads)
+        report["environment"]["load_average_after"] = _load_average()
     return report
 
 
-def _stats(seconds: list[float], batch: int) -> dict[str, float]:
-    st = summarize(seconds)
+def _stats(wall: list[float], cpu: list[float], batch: int) -> dict[str, float]:
+    st = summarize(wall)
+    st["cpu_median_ms"] = float(np.median(cpu) * 1e3)
     st["per_window_median_ms"] = st["median_ms"] / batch
     return st
 
 
-def _onnx_session(model, input_spec: Mapping[str, tuple], threads: int, report: dict):
+def _onnx_session(model, input_spec: Mapping[str, tuple], threads: int, report: dict, folder: str):
     import onnxruntime as ort
 
+    from kinact.core.inference import session_options
     from kinact.core.onnx_export import export_onnx_model
 
-    with tempfile.TemporaryDirectory(prefix="kinact-latency-") as tmp:
-        path = os.path.join(tmp, "model.onnx")
-        info = export_onnx_model(model, path, input_spec, verify=False)
-        report["model"]["onnx_bytes"] = info["size_bytes"]
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    path = os.path.join(folder, "model.onnx")
+    info = export_onnx_model(model, path, input_spec, verify=False)
+    report["model"]["onnx_bytes"] = info["size_bytes"]
+    report["model"]["onnx_recipe"] = info["recipe"]
+    session = ort.InferenceSession(path, session_options(ort, threads), providers=["CPUExecutionProvider"])
+    return session, path
+
+
+def _plain_session(model, input_spec: Mapping[str, tuple], threads: int, folder: str):
+    """The exporter's own translation (its GRU symbolic with the shape glue, 1-D convolutions, no rewrite):
+    the baseline that tells, in the same run, what the export recipe buys."""
+    import onnxruntime as ort
+
+    from kinact.core.inference import session_options
+    from kinact.core.onnx_export import export_onnx_model
+    from kinact.models.grouped import GroupedBiGRU
+
+    grus = [m for m in model.modules() if isinstance(m, GroupedBiGRU)]
+    saved = [m.__dict__.get("impl") for m in grus]
+    path = os.path.join(folder, "plain.onnx")
+    try:
+        for m in grus:
+            m.impl = "split"  # traced, torch's own GRU export
+        export_onnx_model(model, path, input_spec, verify=False, rewrite=False)
+    finally:
+        for m, impl in zip(grus, saved):
+            if impl is None:
+                m.__dict__.pop("impl", None)
+            else:
+                m.impl = impl
+    return ort.InferenceSession(path, session_options(ort, threads), providers=["CPUExecutionProvider"])
+
+
+def _recipe_vs_plain(recipe, plain, feeds: Mapping[int, dict], repeats: int, warmup: int) -> list[dict]:
+    calls = {(kind, b): (lambda s=sess, feed=feed: s.run(None, feed))
+             for b, feed in feeds.items() for kind, sess in (("recipe", recipe), ("plain", plain))}
+    wall, cpu, rounds = _interleaved(calls, repeats, max(1, min(warmup, 5)))
+    rows = []
+    for b in feeds:
+        paired = np.asarray(rounds[("recipe", b)]) / np.asarray(rounds[("plain", b)])
+        rows.append({"batch": b, "paired_median": float(np.median(paired)),
+                     **{f"{kind}_{stat}": float(np.median(src[(kind, b)]) * 1e3)
+                        for kind in ("recipe", "plain") for stat, src in (("median_ms", wall), ("cpu_ms", cpu))}})
+    return rows
+
+
+def onnx_profile(path: str, feed: Mapping[str, np.ndarray], threads: int, repeats: int, folder: str) -> dict:
+    """Where ONNX Runtime spends a call, from its own profiler: {batch, run_ms, ops: {op type: ms}}.
+
+    Per node the 10th percentile of its kernel time over `repeats` calls, summed per operator type: a
+    machine shared with other work inflates the median of every node, the fast calls much less. run_ms is the
+    10th percentile of the whole call, so run_ms minus the sum of ops is the executor's own overhead.
+    """
+    import onnxruntime as ort
+
+    from kinact.core.inference import session_options
+
+    options = session_options(ort, threads)
+    options.enable_profiling = True
+    options.profile_file_prefix = os.path.join(folder, "ort_profile")
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    for _ in range(repeats + 5):
+        session.run(None, dict(feed))
+    trace = session.end_profiling()
+    with open(trace) as f:
+        events = json.load(f)
+    os.remove(trace)
+    per_node: dict[str, list[float]] = {}
+    op_type: dict[str, str] = {}
+    runs = []
+    for e in events:
+        if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time"):
+            per_node.setdefault(e["name"], []).append(e["dur"])
+            op_type[e["name"]] = e.get("args", {}).get("op_name", "?")
+        elif e.get("cat") == "Session" and e.get("name") == "model_run":
+            runs.append(e["dur"])
+    ops: dict[str, float] = {}
+    for node, durations in per_node.items():
+        ops[op_type[node]] = ops.get(op_type[node], 0.0) + float(np.percentile(durations[5:] or durations, 10)) / 1e3
+    batch = int(next(iter(feed.values())).shape[0])
+    return {"batch": batch, "run_ms": float(np.percentile(runs[5:] or runs, 10)) / 1e3 if runs else None,
+            "ops": dict(sorted(ops.items(), key=lambda kv: -kv[1]))}
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def _environment() -> dict[str, Any]:
@@ -199,7 +330,7 @@ def _environment() -> dict[str, Any]:
     env: dict[str, Any] = {
         "python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
         "processor": platform.processor() or None, "cpu_count": os.cpu_count(), "torch": torch.__version__,
-        "onnxruntime": None,
+        "onnxruntime": None, "load_average_before": _load_average(),
     }
     try:
         import onnxruntime

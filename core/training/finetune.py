@@ -174,9 +174,11 @@ class _Repeated(torch.utils.data.Dataset):
 # --------------------------------------------------------------------------------------------- training
 
 def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: KinrecOptions | None = None,
-                 device=None, progress: bool = True, data: KinrecData | None = None) -> dict:
+                 device=None, progress: bool = True, data: KinrecData | None = None,
+                 eval_each_epoch: bool = True) -> dict:
     """Train (or with `opts.init_from` fine-tune) one seed on a folder of recordings; files go to
-    `out_dir/seed<seed>/` (model.safetensors, history.json) as train.train's do."""
+    `out_dir/seed<seed>/` (model.safetensors, history.json) as train.train's do. `eval_each_epoch=False` scores
+    the test part after the last epoch only: nothing reads the curve then (benchmarks), so it would only cost time."""
     from torch.utils.data import DataLoader, RandomSampler
 
     from kinact.core.training.evaluate import no_action_metrics, predict, summarise
@@ -274,7 +276,7 @@ def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: Kin
             n += len(labels)
         h = {"epoch": epoch + 1, "lr": lr0, "train_loss": loss_sum / max(n, 1), "train_acc": correct / max(n, 1),
              "test_loss": None, "test_acc": None}
-        if test_ds is not None:
+        if test_ds is not None and (eval_each_epoch or epoch == o.epochs - 1):
             h["test_loss"], h["test_acc"], na = _evaluate(net, test_ds, "skeleton", dist, o.batch_size)
             if na is not None:
                 h["test_na_recall"] = na

@@ -13,8 +13,8 @@ A folder of recordings (searched recursively, sorted by path) is read once. For 
 Unlabelled stretches (frames no segment covers, kept `MARGIN` seconds clear of every segment so that lead-ins
 and hands coming down are not "nothing") become "no action" windows when the config turns the class on.
 
-Splits: a whole recording, or every recording of one person (metadata `subject`, which the importers write,
-else the user key `person`), is held out as the test part; nothing is chosen on it (fixed epochs, no
+Splits: a whole recording, or every recording of one or more persons (metadata `subject`, which the importers
+write, else the user key `person`), is held out as the test part; nothing is chosen on it (fixed epochs, no
 validation). `draw_shots` keeps at most K segments per class of the training part for few-shot experiments.
 """
 from __future__ import annotations
@@ -230,9 +230,20 @@ class Holdout:
         return "nothing held out" if self.by == "none" else f"holdout {self.by} {self.value!r}"
 
 
+def person_list(value: str | None, persons: list[str]) -> list[str]:
+    """The persons `--holdout-value` names: one, or several separated by commas (a cross-subject split such as
+    "2,4,6,8,10" in one run); a name that itself holds a comma is taken whole. Default: the last person."""
+    if value is None:
+        return [persons[-1]]
+    value = str(value)
+    if value in persons:
+        return [value]
+    return list(dict.fromkeys(p.strip() for p in value.split(",") if p.strip())) or [value]
+
+
 def choose_holdout(data: KinrecData, by: str | None = None, value: str | None = None) -> Holdout:
     """The test part: one whole recording (default: the last in sorted order, when there are two or more),
-    every recording of one person (default: the last in natural order), or nothing."""
+    every recording of one or several persons (default: the last in natural order), or nothing."""
     recs = data.recordings
     everyone = list(range(len(recs)))
     if by is None:
@@ -256,10 +267,12 @@ def choose_holdout(data: KinrecData, by: str | None = None, value: str | None = 
         persons = sorted({r.person for r in recs if r.person}, key=_natural)
         if not persons:
             raise KinactError("--holdout person: no recording says who is in it (metadata 'subject' or 'person')")
-        value = persons[-1] if value is None else str(value)
-        test = [i for i, r in enumerate(recs) if r.person == value]
-        if not test:
-            raise KinactError(f"--holdout-value {value!r}: no recording of that person; persons: {', '.join(persons)}")
+        wanted = person_list(value, persons)
+        if missing := [p for p in wanted if p not in persons]:
+            raise KinactError(f"--holdout-value {', '.join(map(repr, missing))}: no recording of that person; "
+                              f"persons: {', '.join(persons)}")
+        value = ",".join(wanted)
+        test = [i for i, r in enumerate(recs) if r.person in set(wanted)]
     if not (train := [i for i in everyone if i not in set(test)]):
         raise KinactError(f"{by} {value!r} is every recording: nothing would be left to train on")
     return Holdout(by, value, train, test)
