@@ -204,3 +204,11 @@ def test_default_depth_hook_is_the_training_descriptor():
     img = default_depth_fn(depth, recipe)
     np.testing.assert_array_equal(img, descriptor_image(compute_descriptor(depth, recipe), recipe))
     assert img.shape == (1, 16, 12) and img.max() > 0
+
+
+def test_event_rule_options_reach_the_detector_in_strides():
+    engine = Engine(RuleModel(), stride=3, min_frames=4, end_frames=7, fast_enter=0.8, no_action_margin=0.1,
+                    min_duration=0.4)
+    c = engine.events.config
+    assert (c.min_updates, c.end_updates, c.fast_enter, c.no_action_margin, c.min_duration) == (2, 3, 0.8, 0.1, 0.4)
+    assert Engine(RuleModel()).events.config.end_updates is None

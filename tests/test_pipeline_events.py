@@ -128,3 +128,59 @@ def test_one_flickering_joint_is_not_motion():
     still = np.stack([pose() for _ in range(30)]) + rng.normal(scale=0.004, size=(30, 20, 3))
     still[::2, 15] += 0.3  # a foot jumping between two estimates every other frame
     assert motion_energy(still) < 0.015
+
+
+def test_fast_enter_starts_on_one_decisive_window_and_restarts_smoothing():
+    cfg = EventConfig(min_updates=3, alpha=0.3, fast_enter=0.8, no_action="no_action")
+    det = EventDetector(CLASSES, cfg)
+    run(det, [scores(0.0)] * 5)
+    d = det.update(1, 1.0, scores(0.75))  # below fast_enter: smoothing and min_updates as usual
+    assert d.label is None and not d.events
+    d = det.update(1, 1.1, scores(0.9))
+    assert [(e.kind, e.label, e.t) for e in d.events] == [("start", "wave", 1.1)]
+    assert d.scores[1] == pytest.approx(0.9)  # the smoothed scores restart at the decisive window
+    d = det.update(1, 1.2, scores(0.6))  # and the stale pause scores do not end it again straight away
+    assert d.label == "wave" and not d.events
+    # without the rule the same windows need three updates of smoothed scores
+    slow = EventDetector(CLASSES, EventConfig(min_updates=3, alpha=0.3, no_action="no_action"))
+    run(slow, [scores(0.0)] * 5)
+    assert not slow.update(1, 1.1, scores(0.9)).events
+
+
+def test_fast_enter_respects_low_motion_and_a_confident_no_action():
+    det = EventDetector(CLASSES, EventConfig(fast_enter=0.5, motion_threshold=0.02, no_action="no_action"))
+    assert det.update(1, 0.0, scores(0.9), motion=0.001).label is None
+    det = EventDetector(CLASSES, EventConfig(enter=0.9, fast_enter=0.3, no_action="no_action"))
+    assert det.update(2, 0.0, np.array([0.6, 0.35, 0.05])).label is None  # no action still scores higher
+
+
+def test_end_updates_lets_an_end_wait_longer_than_a_start():
+    det = EventDetector(CLASSES, EventConfig(min_updates=1, end_updates=3, alpha=1.0, no_action="no_action"))
+    events, decisions = run(det, [scores(0.0)] + [scores(0.9)] + [scores(0.0)] * 4)
+    assert [(e.kind, e.t) for e in events] == [("start", pytest.approx(0.1)), ("end", pytest.approx(0.4))]
+
+
+def test_no_action_margin_lets_a_rising_action_start_before_no_action_has_decayed():
+    s = np.array([0.5, 0.45, 0.05])
+    plain = EventDetector(CLASSES, EventConfig(enter=0.4, min_updates=1, alpha=1.0, no_action="no_action"))
+    assert plain.update(1, 0.0, s).state == "no_action"
+    lenient = EventDetector(CLASSES, EventConfig(enter=0.4, min_updates=1, alpha=1.0, no_action="no_action",
+                                                 no_action_margin=0.1))
+    assert lenient.update(1, 0.0, s).label == "wave"
+    strict = EventDetector(CLASSES, EventConfig(enter=0.4, min_updates=1, alpha=1.0, no_action="no_action",
+                                                no_action_margin=-0.1))
+    assert strict.update(1, 0.0, np.array([0.45, 0.5, 0.05])).state == "no_action"
+
+
+def test_min_duration_holds_a_started_action_but_not_past_a_vanish():
+    det = EventDetector(CLASSES, EventConfig(min_updates=1, alpha=1.0, min_duration=0.5, no_action="no_action"))
+    events, _ = run(det, [scores(0.9)] + [scores(0.0)] * 8)  # windows every 0.1 s
+    assert [(e.kind, e.t) for e in events] == [("start", 0.0), ("end", pytest.approx(0.5))]
+    det.update(2, 0.0, scores(0.9))
+    assert [e.kind for e in det.vanish(2, 0.1)] == ["end"]
+
+
+def test_new_rule_settings_are_validated():
+    for bad in ({"end_updates": 0}, {"fast_enter": 0.0}, {"fast_enter": 1.5}, {"min_duration": -1.0}):
+        with pytest.raises(ValueError):
+            EventConfig(**bad)

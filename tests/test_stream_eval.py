@@ -178,3 +178,14 @@ def test_a_checkpoint_with_a_no_action_class_is_accepted(data, tmp_path):
     ckpt = random_checkpoint(tmp_path / "na.safetensors", spec, window_seconds=1.0, no_action="no action")
     r = stream_eval(ckpt, data, limit=2)
     assert r["no_action_class"] == "no action" and r["segments"] == 2
+
+
+def test_chosen_subjects_make_the_stream_whatever_their_split(data, capsys):
+    from kinact.core.training.stream_eval import split_samples as pick
+
+    assert {s.subject for s in pick("utd_mhad", data, subjects=[3, 2])} == {2, 3}
+    with pytest.raises(Exception, match="subject"):
+        pick("utd_mhad", data, subjects=[9])
+    oracle = Oracle(fires=False)
+    r = stream_eval(model=oracle, data_root=data, subjects=[3], on_frame=oracle.observe)
+    assert r["subjects"] == [3] and r["split"] is None and r["segments"] == 6

@@ -1,8 +1,9 @@
 """`kinact stream-eval CKPT --data DIR`: the live pipeline on the split's sequences stitched into one stream.
 
 Frame accuracy, event precision/recall/F1 and detection delay of the real engine (see
-`kinact.core.training.stream_eval`). Engine settings are fixed defaults; tune only with `--split train`
-(the training subjects' stream), never on the test stream. With `--json` stdout holds exactly one JSON object.
+`kinact.core.training.stream_eval`). Engine settings are fixed defaults, chosen on a validation subject's
+stream (`--subjects 7` with a model that did not train on subject 7; see `training.stream_tune`), never on
+the test stream. With `--json` stdout holds exactly one JSON object.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def add_arguments(p) -> None:
                    help="1, or 2 streams of different subjects side by side, scored per person (default 1)")
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="cross-subject split to stitch; tune settings on 'train' only (default test)")
+    p.add_argument("--subjects", help="comma-separated subjects to stitch instead of the split (e.g. 7: a "
+                                      "validation subject)")
     p.add_argument("--seed", type=int, default=0, help="order of sequences and pause lengths (default 0)")
     p.add_argument("--stride", type=int, help="frames between inferences (default 3, as the app)")
     p.add_argument("--motion-threshold", type=float,
@@ -45,7 +48,8 @@ def run(args) -> int:
         options["motion_threshold"] = args.motion_threshold
     r = stream_eval(args.checkpoint, args.data, dataset=args.dataset, people=args.people, seed=args.seed,
                     stride=args.stride, backend=args.backend, split=args.split, limit=args.limit,
-                    engine_options=options)
+                    engine_options=options,
+                    subjects=[int(x) for x in args.subjects.split(",")] if args.subjects else None)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(dumps(r) + "\n")
@@ -53,7 +57,8 @@ def run(args) -> int:
         print_json(r)
         return 0
     s = r["stream"]
-    print(f"{args.checkpoint} on a {s['seconds'] / 60:.1f}-minute {r['dataset']} {r['split']} stream "
+    what = r["split"] or f"subjects {','.join(map(str, r['subjects']))}"
+    print(f"{args.checkpoint} on a {s['seconds'] / 60:.1f}-minute {r['dataset']} {what} stream "
           f"({r['people']} {'person' if r['people'] == 1 else 'people'}, seed {r['seed']}, stride "
           f"{r['engine']['stride']}, window {r['window_seconds']:.2f} s; replayed at {r['replay_fps']:.0f} frames/s)")
     for p in r["persons"]:

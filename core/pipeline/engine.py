@@ -7,6 +7,10 @@ and get the same answer every time. The threaded runner uses the same object spl
 `infer` (expensive, on the inference thread: the model and the events). `feed` is simply both in a row.
 The only state both threads touch is the event detector and the set of live persons, behind one lock
 that is never held while the model runs.
+
+`infer` is itself the model (`worker.run`) followed by `decide`, and `step` is everything a frame does
+after tracking and the model. Tuning the event settings replays cached model scores through `step`
+(`training.stream_tune`), so a sweep runs this very code rather than a copy that could drift from it.
 """
 from __future__ import annotations
 
@@ -44,16 +48,19 @@ class Engine:
     stride: frames between inferences. window_seconds: None takes the checkpoint's. mode: "all" classifies
     everyone, "primary" only the primary user (chosen by `primary`: "closest" or "central"); everyone is
     still tracked. min_frames: frames a change of action must hold (rounded up to whole strides; default
-    two strides). vanish_seconds: how long a person may be unseen before their running action ends.
-    min_coverage: fraction of the window a person must have been seen for before being classified, so
+    two strides); end_frames: the same for an action ending (default: min_frames). fast_enter,
+    no_action_margin, min_duration: see `events.EventConfig` (all off by default). vanish_seconds: how long
+    a person may be unseen before their running action ends. min_coverage: fraction of the window a person must have been seen for before being classified, so
     that a person who just walked in is not judged on a tenth of a second stretched to a whole window.
     """
 
     def __init__(self, model, *, stride: int = 3, window_seconds: float | None = None, mode: str = "all",
                  primary: str = "closest", layout: str = "kinect_v1", enter: float = 0.6, exit: float = 0.4,
                  min_frames: int | None = None, smoothing: str = "ema", alpha: float = 0.5, smooth_windows: int = 4,
-                 motion_threshold: float = 0.0, min_joints: int = 12, relink_seconds: float = 3.0,
-                 vanish_seconds: float = 0.5, min_coverage: float = 0.5, trust_ids: bool = True,
+                 motion_threshold: float = 0.0, end_frames: int | None = None, fast_enter: float | None = None,
+                 no_action_margin: float = 0.0, min_duration: float = 0.0, min_joints: int = 12,
+                 relink_seconds: float = 3.0, vanish_seconds: float = 0.5, min_coverage: float = 0.5,
+                 trust_ids: bool = True,
                  depth_fn: DepthFn | None = None, depth_fps: float = 30.0, max_fps: float = 120.0,
                  tracker: Tracker | None = None, clock: Callable[[], float] = time.perf_counter):
         if mode not in ("all", "primary"):
@@ -75,9 +82,11 @@ class Engine:
         self.tracker = tracker or Tracker(relink_seconds=relink_seconds, min_joints=min_joints, trust_ids=trust_ids,
                                           primary=primary if mode == "primary" else None)
         updates = 2 if min_frames is None else max(1, math.ceil(min_frames / self.stride))
+        end_updates = None if end_frames is None else max(1, math.ceil(end_frames / self.stride))
         self.events = EventDetector(self.classes, EventConfig(
             enter=enter, exit=exit, min_updates=updates, smoothing=smoothing, alpha=alpha, window=smooth_windows,
-            motion_threshold=motion_threshold, no_action=self.meta.no_action))
+            motion_threshold=motion_threshold, no_action=self.meta.no_action, fast_enter=fast_enter,
+            end_updates=end_updates, no_action_margin=no_action_margin, min_duration=min_duration))
         self._capacity = max(8, int(math.ceil(self.window_seconds * max_fps)))
         depth_cap = int(math.ceil(self.window_seconds * depth_fps * 1.25)) + 2
         self.depth = DepthRing(depth_cap) if self.worker.needs_depth else None
@@ -114,7 +123,7 @@ class Engine:
             self.depth.append(t, frame.depth)
 
         request = None
-        if self.frames_seen % self.stride == 0:
+        if self.due():
             windows = []
             for tb in upd.bodies:
                 if self.mode == "primary" and not tb.primary:
@@ -126,6 +135,10 @@ class Engine:
                 depth = self.depth.window(self.window_seconds, now=t)[1] if self.depth is not None else None
                 request = Request(t, t_arrival, windows, depth, frame.index)
         return Ingest(upd, request, events)
+
+    def due(self) -> bool:
+        """Whether the frame just counted in `frames_seen` is an inference frame (every `stride`-th)."""
+        return self.frames_seen % self.stride == 0
 
     def _track_presence(self, t: float, upd: TrackUpdate) -> list[ActionEvent]:
         """End the actions of people gone for `vanish_seconds` and forget people the tracker dropped."""
@@ -148,7 +161,10 @@ class Engine:
     # ---------------------------------------------------------------------------------------- inference half
     def infer(self, request: Request) -> list[Output]:
         """Run the model once for the request's windows, then smoothing/hysteresis per person."""
-        raw = self.worker.run(request)
+        return self.decide(self.worker.run(request))
+
+    def decide(self, raw: list[Prediction]) -> list[Output]:
+        """The worker's raw predictions → smoothed, hysteresis-filtered predictions and events."""
         out: list[Output] = []
         with self._lock:
             for p in raw:
@@ -166,6 +182,16 @@ class Engine:
         out: list[Output] = list(ing.events)
         if ing.request is not None:
             out += self.infer(ing.request)
+        return out
+
+    def step(self, t: float, update: TrackUpdate, raw: list[Prediction] | None = None) -> list[Output]:
+        """One frame after tracking and the model, given their results: what `ingest` + `infer` do with them
+        (presence, inference cadence, events). For replaying cached model scores; live frames use `feed`."""
+        self.last_update, self.last_t = update, float(t)
+        self.frames_seen += 1
+        out: list[Output] = list(self._track_presence(float(t), update))
+        if raw and self.due():
+            out += self.decide(raw)
         return out
 
     def finish(self, t: float | None = None) -> list[ActionEvent]:

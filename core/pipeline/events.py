@@ -8,6 +8,16 @@ start than the `exit` score it must fall below to end (hysteresis), and either c
 checkpoint's no-action class wins, the window barely moves (`motion_threshold`, so a model that never saw
 standing still cannot call it "waving"), or no class is confident enough to start.
 
+All of that filtering costs latency: a live user sees an action only once smoothing, hysteresis and
+`min_updates` have all agreed. Four optional rules trade some of that caution back for speed, each off by
+default so the plain behaviour above is unchanged: `fast_enter` lets one window whose own (unsmoothed) score
+is already decisive start or switch an action at once, and restarts the smoothing there so stale scores
+cannot end it again straight away; `end_updates` lets an end wait longer than a start, so a quick start does
+not also mean a jittery end; `no_action_margin` makes the no-action class win only when it beats the best
+action by that much, so an action rising out of a pause can start before the pause's score has fully decayed.
+`min_duration` holds a started action for that many seconds before it may end or change, against
+fragmenting one action into several events.
+
 Pure logic on numbers: no threads, no clocks (times come in with the scores), so it is tested directly.
 """
 from __future__ import annotations
@@ -42,6 +52,10 @@ class EventConfig:
     window: int = 4  # windows averaged for "mean"
     motion_threshold: float = 0.0  # metres; 0 disables the low-motion rule (see motion_energy)
     no_action: str | None = None  # the checkpoint's no-action class, if any
+    fast_enter: float | None = None  # one window's raw score that starts (or switches to) an action at once
+    end_updates: int | None = None  # consecutive windows an end must hold; None: min_updates
+    no_action_margin: float = 0.0  # the no-action class wins only when its score beats the best action's by more
+    min_duration: float = 0.0  # seconds a started action runs before it may end or change
 
     def __post_init__(self):
         if not 0.0 <= self.exit <= self.enter <= 1.0:
@@ -50,6 +64,12 @@ class EventConfig:
             raise ValueError(f"smoothing must be 'ema' or 'mean', got {self.smoothing!r}")
         if self.min_updates < 1 or self.window < 1 or not 0.0 < self.alpha <= 1.0:
             raise ValueError("min_updates and window must be >= 1 and alpha in (0, 1]")
+        if self.end_updates is not None and self.end_updates < 1:
+            raise ValueError("end_updates must be >= 1 (or None)")
+        if self.fast_enter is not None and not 0.0 < self.fast_enter <= 1.0:
+            raise ValueError("fast_enter must be in (0, 1] (or None)")
+        if self.min_duration < 0:
+            raise ValueError("min_duration must be >= 0")
 
 
 @dataclass
@@ -72,6 +92,7 @@ class _Person:
     peak: float = 0.0
     pending: int | None = None
     count: int = 0
+    since: float = 0.0  # when the running action started
 
 
 def motion_energy(joints: np.ndarray, confidence: np.ndarray | None = None, min_confidence: float = 0.5) -> float:
@@ -130,26 +151,59 @@ class EventDetector:
         p = self._people.get(person)
         if p is None:
             p = self._people[person] = _Person(deque(maxlen=c.window))
-        if probs is not None:
-            p.smoothed = self._smooth(p, np.asarray(probs, np.float64).reshape(-1))
-        s = p.smoothed
-        target, reason = self._target(p, probs is None, motion)
+        raw = None if probs is None else np.asarray(probs, np.float64).reshape(-1)
+        if raw is not None:
+            p.smoothed = self._smooth(p, raw)
+        target, reason = self._target(p, raw is None, motion)
+        fast = self._fast(p, raw, motion)
+        if fast is not None:
+            target, reason = fast, "action"
         events: list[ActionEvent] = []
         if target == p.active:
             p.pending, p.count = None, 0
         else:
             p.count = p.count + 1 if p.pending == target else 1
             p.pending = target
-            if p.count >= c.min_updates:
+            need = c.min_updates if target is not None or c.end_updates is None else c.end_updates
+            held = p.active is None or t - p.since >= c.min_duration
+            if held and (p.count >= need or fast is not None):
+                if fast is not None:  # smoothing restarts at the window that was decisive on its own
+                    p.history.clear()
+                    p.history.append(raw)
+                    p.smoothed = raw.copy()
+                s = p.smoothed
                 if p.active is not None:
                     events.append(ActionEvent("end", person, self.classes[p.active], t, p.peak))
                 if target is not None:
                     events.append(ActionEvent("start", person, self.classes[target], t, float(s[target])))
-                    p.peak = float(s[target])
+                    p.peak, p.since = float(s[target]), t
                 p.active, p.pending, p.count = target, None, 0
+        s = p.smoothed
         if p.active is not None and s is not None:
             p.peak = max(p.peak, float(s[p.active]))
         return self._decision(p, reason, events)
+
+    def _best_action(self, s: np.ndarray) -> int:
+        """Highest-scoring class other than the no-action class."""
+        if self._no_action is None:
+            return int(np.argmax(s))
+        masked = s.copy()
+        masked[self._no_action] = -np.inf
+        return int(np.argmax(masked))
+
+    def _fast(self, p: _Person, raw: np.ndarray | None, motion: float | None) -> int | None:
+        """The action one window's raw scores start (or switch to) at once under `fast_enter`, else None."""
+        c = self.config
+        if c.fast_enter is None or raw is None:
+            return None
+        if c.motion_threshold > 0 and motion is not None and motion < c.motion_threshold:
+            return None
+        k = self._best_action(raw)
+        if k == p.active or raw[k] < c.fast_enter:
+            return None
+        if self._no_action is not None and raw[self._no_action] >= raw[k]:
+            return None
+        return k
 
     def _target(self, p: _Person, unclassifiable: bool, motion: float | None) -> tuple[int | None, str]:
         """The class that should be running now (None: no action) and, when None, why."""
@@ -159,6 +213,9 @@ class EventDetector:
         if c.motion_threshold > 0 and motion is not None and motion < c.motion_threshold:
             return None, "low_motion"
         k = int(np.argmax(s))
+        if self._no_action is not None and c.no_action_margin != 0.0:  # margin 0 keeps plain argmax (and ties)
+            best = self._best_action(s)
+            k = self._no_action if s[self._no_action] - s[best] > c.no_action_margin else best
         if k == self._no_action:
             return None, "no_action"
         if p.active is not None and s[p.active] >= c.exit:

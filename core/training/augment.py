@@ -23,9 +23,22 @@ class AugmentRecipe:
     speed: float = 0.0  # resample the length by 1 ± speed before the model's T
     mirror: float = 0.0  # probability of a left/right mirror (x → −x and joint swap)
     noise: float = 0.0  # Gaussian joint noise, in normalised (torso) units
+    # Probability that a training clip becomes a live-like window ending part-way into the action, and the
+    # least fraction of the action such a window shows (training/partial.py); applied by the dataset, which
+    # knows the live window's length, before the transforms here. 0 (the default) leaves training as it was.
+    partial: float = 0.0
+    partial_min: float = 0.4
+
+    def __post_init__(self):
+        if not 0.0 <= self.partial <= 1.0 or not 0.0 < self.partial_min <= 1.0:
+            raise ValueError(f"augment.partial must be in [0, 1] and augment.partial_min in (0, 1], got "
+                             f"{self.partial} and {self.partial_min}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.partial:  # off: written as before the option existed, so older runs keep their fingerprint
+            d.pop("partial"), d.pop("partial_min")
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "AugmentRecipe":

@@ -22,6 +22,7 @@ import inspect
 import json
 import os
 import sys
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -268,6 +269,9 @@ class ItemRecipe:
     augment: AugmentRecipe = field(default_factory=AugmentRecipe)
     depth_shift: float = 0.0
     depth_scale: float = 0.0
+    # The live window in frames and the normalisation, for `augment.partial` (partial.py); 0: no partial windows.
+    window_frames: int = 0
+    norm: NormRecipe | None = None
 
 
 class ActionDataset(Dataset):
@@ -285,6 +289,7 @@ class ActionDataset(Dataset):
             raise KinactError("no-action windows are skeleton only")
         self.seqs, self.recipe, self.train, self.seed, self.epoch = seqs, recipe, train, seed, 0
         self.no_action = no_action
+        self._still: dict[int, int] = {}  # still-prefix length per clip, for partial windows
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -315,9 +320,12 @@ class ActionDataset(Dataset):
                     "skeleton": torch.from_numpy(make_features(resample(x, r.frames), r.features))}
         item = {"label": torch.tensor(int(self.seqs.labels[i]))}
         if r.modality in ("skeleton", "fusion"):
-            x = self.seqs.joints[i]
-            if rng is not None and r.augment.active:
-                x = augment(x, r.augment, rng)
+            x, aug = self.seqs.joints[i], r.augment
+            if rng is not None and aug.partial > 0 and r.window_frames > 0 and rng.random() < aug.partial:
+                x = self._partial(i, rng)
+                aug = dataclasses.replace(aug, crop=1.0)  # the window is already the cut live would see
+            if rng is not None and aug.active:
+                x = augment(x, aug, rng)
             item["skeleton"] = torch.from_numpy(make_features(resample(x, r.frames), r.features))
         if r.modality in ("depth", "fusion"):
             img = self.seqs.descriptors[i]
@@ -325,6 +333,17 @@ class ActionDataset(Dataset):
                 img = shift_scale(img, r.depth_shift, r.depth_scale, rng)
             item["depth"] = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
         return item
+
+
+    def _partial(self, i: int, rng: np.random.Generator) -> np.ndarray:
+        from kinact.core.training.no_action import still_edges
+        from kinact.core.training.partial import partial_window
+
+        if i not in self._still:
+            self._still[i] = still_edges(self.seqs.joints[i])[0]
+        r = self.recipe
+        return partial_window(self.seqs.joints[i], r.window_frames, r.norm or NormRecipe(), rng,
+                              r.augment.partial_min, self._still[i])
 
 
 def model_inputs(batch: dict, modality: str, device=None) -> tuple:

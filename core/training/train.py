@@ -37,7 +37,7 @@ from kinact.core.errors import KinactError
 from kinact.core.training.config import ExperimentConfig, OptimConfig, load_config
 from kinact.core.training.data import ActionDataset, ItemRecipe, load_sequences, model_inputs
 from kinact.core.training.evaluate import predict
-from kinact.core.training.no_action import no_action_windows
+from kinact.core.training.no_action import frame_rate, no_action_windows
 
 
 # --------------------------------------------------------------------------------------------- schedule
@@ -245,11 +245,12 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
     for name, part in parts.items():
         if part is not None and not len(part):
             raise KinactError(f"{cfg.path}: no samples for the {name} subjects in {data_root}")
+    # The live window is the mean training clip; no-action and partial windows are cut to that length.
+    window_seconds = round(float(np.mean(parts["train"].durations)), 3)
     recipe = ItemRecipe(modality=d.modality, features=list(cfg.input.features), frames=cfg.input.frames,
                         augment=cfg.augment, depth_shift=cfg.depth_augment.shift,
-                        depth_scale=cfg.depth_augment.scale)
-    # The live window is the mean training clip; no-action windows are cut to that length.
-    window_seconds = round(float(np.mean(parts["train"].durations)), 3)
+                        depth_scale=cfg.depth_augment.scale, norm=cfg.input.norm(),
+                        window_frames=max(4, int(round(window_seconds * frame_rate(parts["train"])))))
     classes = list(seqs.classes) + ([d.no_action_name] if d.no_action else [])
     if d.no_action and d.no_action_name in seqs.classes:
         raise KinactError(f"{cfg.path}: data.no_action_name {d.no_action_name!r} is already a class of {d.dataset}")
