@@ -133,7 +133,8 @@ def fewshot_section(bench: Path) -> list[str]:
     ft_epochs = (rec.get("finetune", {}).get("optim") or {}).get("epochs")
     out = ["## Few-shot: your own actions (MSR Action3D, 6 actions new to the shipped model)", "",
            f"`kinact bench few-shot --data MSR_ACTION3D --json --out bench/fewshot_msr.json`: "
-           f"{', '.join(r['actions'])} ({r['segments']} sequences, imported to .kinrec at 15 fps). k segments per "
+           f"{', '.join(r['actions'])} ({r['segments']} usable of {r['recordings']} sequences, imported to .kinrec at "
+           f"15 fps; {len(r.get('skipped', []))} without a tracked frame). k segments per "
            f"class drawn from subjects {','.join(r['train_persons'])}; tested on every segment of subjects "
            f"{','.join(r['test_persons'])}; mean ± sd over {r['draws']} draws (draw d: shots and seed d). "
            f"Fine-tuning: the shipped model with `FINETUNE_OPTIM` ({ft_epochs} epochs, new head, body at "
@@ -153,7 +154,7 @@ def fewshot_section(bench: Path) -> list[str]:
     load = env.get("loadavg_start") or [float("nan")]
     out += ["", f"Goals: fine-tuning beats scratch at every k: {yes(g.get('finetune_beats_scratch_every_k'))}; "
             f"≥ 80% at k = 5: {yes(g.get('finetune_k5_at_least_0.80'))}; a fine-tune under 2 minutes: "
-            f"{yes(g.get('finetune_under_120_s'))}. Times are wall seconds per run (import, training, scoring) on "
+            f"{yes(g.get('finetune_under_120_s'))}. Times are wall seconds per run (loading, training, scoring) on "
             f"the CPU with {env.get('torch_threads')} torch thread(s) of {env.get('cpu_count')} cores while other jobs "
             f"shared them (load average {load[0]:.1f} at the start); an idle machine is faster.", ""]
     return out
