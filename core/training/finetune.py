@@ -183,8 +183,8 @@ def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: Kin
 
     from kinact.core.training.evaluate import no_action_metrics, predict, summarise
     from kinact.core.training.train import (Dist, Schedule, _atomic_json, _evaluate, fit_batch, make_optimizer,
-                                             set_seed)
-    from kinact.models.registry import build_model, count_parameters
+                                             seeded_model)
+    from kinact.models.registry import count_parameters
 
     opts = opts or KinrecOptions()
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -217,12 +217,7 @@ def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: Kin
                                         no_action=prep.train_windows) for k in range(copies)])
     test_ds = ActionDataset(prep.test, recipe, no_action=prep.test_windows) if prep.test is not None else None
 
-    set_seed(seed)
-    spec = cfg.model_spec(len(classes))
-    try:
-        net = build_model(spec)
-    except (ValueError, TypeError) as exc:
-        raise KinactError(f"{cfg.path}: [model] {exc}") from None
+    spec, net = seeded_model(cfg, len(classes), seed)
     heads = head_keys(net, spec)
     shared: list[str] = []
     if init_meta is not None:

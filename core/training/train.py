@@ -98,6 +98,19 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def seeded_model(cfg: ExperimentConfig, num_classes: int, seed: int) -> tuple[dict, torch.nn.Module]:
+    """(spec, network) of `cfg` for `num_classes`, its weights drawn from `seed`; a bad [model] table is one
+    line naming the config. Shared by dataset training and fine-tuning on recordings so both start alike."""
+    from kinact.models.registry import build_model
+
+    set_seed(seed)
+    spec = cfg.model_spec(num_classes)
+    try:
+        return spec, build_model(spec)
+    except (ValueError, TypeError) as exc:
+        raise KinactError(f"{cfg.path}: [model] {exc}") from None
+
+
 def rng_state() -> dict:
     """Every global RNG state as tensors and lists, so `torch.load(weights_only=True)` accepts it."""
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
@@ -267,14 +280,9 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
                for k, v in parts.items() if k != "train" and v is not None}
 
     # Model and optimiser, seeded so every rank (and every rerun) starts from the same weights.
-    set_seed(seed)
-    spec = cfg.model_spec(len(classes))
-    from kinact.models.registry import build_model, count_parameters
+    from kinact.models.registry import count_parameters
 
-    try:
-        net = build_model(spec)
-    except (ValueError, TypeError) as exc:
-        raise KinactError(f"{cfg.path}: [model] {exc}") from None
+    spec, net = seeded_model(cfg, len(classes), seed)
     if dist.world > 1 and device.type == "cuda":
         net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
     net.to(device)
