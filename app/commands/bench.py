@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 _MODEL_HELP = ("a .safetensors checkpoint; without one, --spec builds random weights (they time like trained "
-               "ones), else the shipped model is used if this install has one (none ships yet)")
+               "ones), else the shipped model is used if this install has one")
 
 
 def add_arguments(p) -> None:

@@ -14,6 +14,6 @@ def run(args) -> int:
 
     r = export_onnx(args.checkpoint, args.onnx)
     diffs = ", ".join(f"{k} {v:.1e}" for k, v in r["max_abs_diff"].items())
-    print(f"wrote {r['path']} ({r['size_bytes'] / 1e6:.1f} MB, opset {r['opset']}); "
+    print(f"wrote {r['path']} ({r['size_bytes'] / 1e6:.1f} MB, opset {r['opset']}, recipe {r['recipe']}); "
           f"onnxruntime vs torch max abs difference: {diffs}")
     return 0
