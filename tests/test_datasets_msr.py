@@ -33,9 +33,29 @@ def test_read_sample(tmp_path):
     s = msr_action3d.read_sample(write(tmp_path / "a02_s03_e01_skeleton3D.txt", arr))
     assert s.skeleton.shape == (1, 5, 20, 3) and s.skeleton.dtype == np.float32
     np.testing.assert_allclose(s.skeleton[0], arr[..., :3], atol=1e-6)
-    np.testing.assert_array_equal(s.confidence[0], arr[..., 3])
+    np.testing.assert_array_equal(s.confidence[0], np.ones((5, 20), np.float32))
     assert (s.label, s.action, s.subject, s.trial, s.fps, s.layout) == (
         1, "horizontal arm wave", 3, 1, 15.0, "msr_action3d")
+
+
+def test_a_zero_score_is_not_a_missing_joint_but_a_zero_position_is(tmp_path):
+    # MSR's tracker scores its derived joints (hip centre, spine, neck, feet) 0 in most frames, with real
+    # positions: they must stay usable, or centring and scaling run on guesses. Lost frames are all zeros.
+    arr = frames(4)
+    arr[:, [2, 3, 6, 17, 18], 3] = 0.0
+    arr[2, :, :3] = 0.0
+    s = msr_action3d.read_sample(write(tmp_path / "a01_s01_e01_skeleton3D.txt", arr))
+    want = np.ones((4, 20), np.float32)
+    want[2] = 0.0
+    np.testing.assert_array_equal(s.confidence[0], want)
+    np.testing.assert_array_equal(msr_action3d.read_array(tmp_path / "a01_s01_e01_skeleton3D.txt")[..., 3], arr[..., 3])
+    from kinact.core.layouts import to_canonical
+    from kinact.core.skeleton_norm import NormRecipe, normalise
+
+    j, c = to_canonical(s.skeleton[0], s.layout, s.confidence[0])
+    keep = [0, 1, 3]  # the frames with positions: normalising them must use the file's own hip, spine, neck
+    got = normalise(j[keep], NormRecipe(frames=3), c[keep])
+    np.testing.assert_allclose(got, normalise(j[keep], NormRecipe(frames=3)), atol=1e-5)
 
 
 def test_windows_line_endings_and_trailing_blank_lines(tmp_path):
