@@ -76,10 +76,14 @@ def check_numpy() -> Check:
         import numpy
     except ImportError as exc:
         return Check("numpy", "fail", f"not importable ({exc})", 'pip install "numpy>=1.24"')
-    v = _version(numpy, "numpy")
-    if vtuple(v) < (1, 24):
-        return Check("numpy", "warn", f"{v}: kinact is tested with numpy >= 1.24", 'pip install -U "numpy>=1.24"')
-    return Check("numpy", "ok", v)
+    return at_least("numpy", _version(numpy, "numpy"), "1.24")
+
+
+def at_least(name: str, version: str, minimum: str) -> Check:
+    """The row for an importable package: ok, or a warning with the upgrade command when it is older than needed."""
+    if vtuple(version) < vtuple(minimum):
+        return Check(name, "warn", f"{version}: kinact needs {name} >= {minimum}", f'pip install -U "{name}>={minimum}"')
+    return Check(name, "ok", version)
 
 
 def check_torch() -> Check:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from kinact.core.doctor import Check
-from kinact.core.doctor_env import _linux, _version, vtuple
+from kinact.core.doctor_env import _linux, _version, at_least, vtuple
 
 PYSIDE_PIN = 'pip install "PySide6-Essentials>=6.7,<6.12"'
 QT_PROBE_TIMEOUT = 8.0
@@ -57,10 +57,7 @@ def check_pyqtgraph() -> Check | None:
         if "PySide6" in str(exc) or "Qt bindings" in str(exc):
             return None  # the PySide6 row says what to install
         return Check("pyqtgraph", "warn", f"not importable ({exc}): no desktop window", 'pip install "pyqtgraph>=0.13"')
-    v = _version(pyqtgraph, "pyqtgraph")
-    if vtuple(v) < (0, 13):
-        return Check("pyqtgraph", "warn", f"{v}: kinact needs pyqtgraph >= 0.13", 'pip install -U "pyqtgraph>=0.13"')
-    return Check("pyqtgraph", "ok", v)
+    return at_least("pyqtgraph", _version(pyqtgraph, "pyqtgraph"), "0.13")
 
 
 # ---------------------------------------------------------------------------------------------- Qt and display
