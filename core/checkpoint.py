@@ -30,6 +30,9 @@ class CheckpointMeta:
     depth: dict = field(default_factory=dict)  # depth descriptor recipe; empty for skeleton-only models
     no_action: str | None = None  # name of the "nothing happening" class, if the model has one
     trained_on: dict = field(default_factory=dict)  # dataset, split, seed, accuracy: the model card's facts
+    # post-processing settings chosen for this model on a validation stream (Engine keywords, see
+    # pipeline.live_settings); empty → the engine's defaults for the shipped recipe (LIVE_DEFAULTS)
+    live: dict = field(default_factory=dict)
     format: str = FORMAT
 
     def to_json(self) -> str:
@@ -128,4 +131,7 @@ def format_meta(d: dict) -> str:
     ]
     for k, v in (d.get("trained_on") or {}).items():
         lines.append(f"trained_on   {k}: {v}")
+    live = d.get("live") or {}
+    shown = ", ".join(f"{k}={v}" for k, v in live.items()) if live else "none (the defaults for the shipped recipe)"
+    lines.append(f"live         {shown}")
     return "\n".join(lines)

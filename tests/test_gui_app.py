@@ -88,10 +88,16 @@ def test_replay_with_model_updates_predictions_timeline_and_stats(qtbot, window,
     assert window.modelbox.info.text().startswith("skeleton · layout kinect_v1 · 3 classes")
     assert window.labelbox.action.itemText(0) == "wave"
     assert window.depth.projected  # the skeleton was drawn over the depth image
+    model_t = {"enter": 0.4, "exit": 0.3, "alpha": 0.4}  # the tiny checkpoint has no live settings: the defaults
+    assert window.modelbox.thresholds() == pytest.approx(model_t) and window.controller.thresholds == {}
     window.modelbox.enter.setValue(0.8)  # thresholds reach the running engine's event detector
     window.modelbox.alpha.setValue(0.3)
     cfg = window.controller.proxy.engine.events.config
     assert (cfg.enter, cfg.alpha) == (pytest.approx(0.8), pytest.approx(0.3))
+    window.modelbox.reset.click()  # back to the model's own
+    cfg = window.controller.proxy.engine.events.config
+    assert (cfg.enter, cfg.alpha) == (pytest.approx(0.4), pytest.approx(0.4)) and window.controller.thresholds == {}
+    assert window.modelbox.thresholds() == pytest.approx(model_t)
     window.modelbox.primary.setChecked(True)
     assert window.controller.proxy.engine.mode == "primary"
     window.controller.seek(0.1)  # a seek clears the rows, then predictions come back for the new moment
@@ -229,7 +235,7 @@ def test_settings_round_trip_in_a_temporary_location(qtbot, tmp_path):
     assert t.thresholds == {"enter": 0.7, "exit": 0.3, "alpha": 0.25} and t.record_dir == tmp_path / "rec"
     t.q.setValue("replay/speed", "fast")  # garbage falls back to defaults instead of breaking start-up
     t.q.setValue("events/exit", 0.9)
-    assert t.speed == 1.0 and t.thresholds == {"enter": 0.6, "exit": 0.4, "alpha": 0.5}
+    assert t.speed == 1.0 and t.thresholds == {}  # unusable: the model's own thresholds apply
     win = MainWindow(settings=Settings.at(path))  # the window starts from what was remembered
     qtbot.addWidget(win)
     assert win.transport.speed.currentData() == 1.0 and win.modelbox.primary.isChecked()

@@ -3,6 +3,8 @@ so scripts, tests and other programs can consume it; without, it opens the deskt
 
 With no `--source` it replays the bundled demo recording, and with no `--model` it uses the shipped
 checkpoint, so `kinact run --headless` does something useful on a fresh install with no sensor attached.
+The engine runs with the model's own post-processing settings (`pipeline.live_settings.live_options`: the
+checkpoint's, else the defaults chosen for the shipped recipe); `--stride` given on the command line wins.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ def add_arguments(p) -> None:
     p.add_argument("--headless", action="store_true", help="no window: one JSON line per prediction/event on stdout")
     p.add_argument("--speed", type=float, default=1.0,
                    help="replay speed for files, 0.25-8, or 0 for as fast as possible (default 1)")
-    p.add_argument("--stride", type=int, default=3, help="frames between inferences (default 3)")
+    p.add_argument("--stride", type=int, default=None,
+                   help="frames between inferences (default: the model's, 3 for the shipped one)")
     p.add_argument("--mode", choices=("all", "primary"), default="all",
                    help="classify everyone, or only the primary (closest) user (default all)")
     p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto",
@@ -59,6 +62,13 @@ def prediction_record(item) -> dict:
             "latency_ms": round(float(item.latency_ms), 3), "classifiable": bool(item.classifiable)}
 
 
+def engine_options(meta, stride: int | None = None, mode: str = "all") -> dict:
+    """Engine keywords for a model: its live settings, with what the command line gave over them."""
+    from kinact.core.pipeline.live_settings import live_options
+
+    return {**live_options(meta), **({"stride": int(stride)} if stride is not None else {}), "mode": mode}
+
+
 def run_headless(args) -> int:
     from kinact.core.inference import Predictor
     from kinact.core.pipeline.engine import Engine
@@ -68,11 +78,12 @@ def run_headless(args) -> int:
     source_spec, model_path = resolve_source_and_model(args.source, args.model)
     predictor = Predictor.load(model_path, backend=args.backend)
     source = open_source(source_spec, **({"speed": args.speed} if _is_file_source(source_spec) else {}))
-    engine = Engine(predictor, stride=args.stride, mode=args.mode)
+    options = engine_options(predictor.meta, args.stride, args.mode)
+    engine = Engine(predictor, **options)
     recorder = _recorder(args.record, source) if args.record else None
     runner = Runner(source, engine, speed=args.speed, recorder=recorder)
     print(json.dumps({"type": "start", "source": source_spec, "model": model_path, "backend": predictor.backend,
-                      "classes": len(predictor.classes)}), flush=True)
+                      "classes": len(predictor.classes), "engine": options}), flush=True)
     deadline = time.monotonic() + args.duration if args.duration else None
     outputs: queue.SimpleQueue = queue.SimpleQueue()
     runner.on_result(outputs.put)

@@ -1,9 +1,10 @@
 """`kinact stream-eval CKPT --data DIR`: the live pipeline on the split's sequences stitched into one stream.
 
 Frame accuracy, event precision/recall/F1 and detection delay of the real engine (see
-`kinact.core.training.stream_eval`). Engine settings are fixed defaults, chosen on a validation subject's
-stream (`--subjects 7` with a model that did not train on subject 7; see `training.stream_tune`), never on
-the test stream. With `--json` stdout holds exactly one JSON object.
+`kinact.core.training.stream_eval`). Engine settings are the model's (the checkpoint's own `live`, else the
+defaults), chosen on a validation subject's stream (`--subjects 7` with a model that did not train on
+subject 7; see `training.stream_tune`), never on the test stream. With `--json` stdout holds exactly one
+JSON object.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def add_arguments(p) -> None:
     p.add_argument("--subjects", help="comma-separated subjects to stitch instead of the split (e.g. 7: a "
                                       "validation subject)")
     p.add_argument("--seed", type=int, default=0, help="order of sequences and pause lengths (default 0)")
-    p.add_argument("--stride", type=int, help="frames between inferences (default 3, as the app)")
+    p.add_argument("--stride", type=int, help="frames between inferences (default: the model's, as the app)")
     p.add_argument("--motion-threshold", type=float,
-                   help="metres; windows moving less are 'no action' (default 0.03; 0 disables)")
+                   help="metres; windows moving less are 'no action' (default: the model's, 0.03; 0 disables)")
     p.add_argument("--limit", type=int, help="at most this many sequences per person (quick runs)")
     p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")

@@ -10,6 +10,9 @@ newest frame is read with `runner.latest_frame()`, so drawing follows the displa
 Transport requests go straight to the source's own thread-safe transport; a seek also asks the capture
 thread (through `SourceProxy`) to reset the engine before its next frame, because tracks, buffers and
 smoothing from another moment would otherwise bleed into the new one.
+
+The engine runs with the model's own post-processing settings (`pipeline.live_settings.live_options`); the
+user's event thresholds replace the model's only once the user has set them (`thresholds`, {} until then).
 """
 from __future__ import annotations
 
@@ -27,10 +30,10 @@ from kinact.core.errors import KinactError
 class Controller:
     """Owns source, engine, runner and model; every public method is for the GUI thread and returns at once."""
 
-    def __init__(self, *, backend: str = "auto", stride: int = 3, thresholds: dict | None = None,
+    def __init__(self, *, backend: str = "auto", stride: int | None = None, thresholds: dict | None = None,
                  mode: str = "all", speed: float = 1.0, loop: bool = False):
-        self.backend, self.stride, self.loop = backend, stride, loop
-        self.thresholds = dict(thresholds or {"enter": 0.6, "exit": 0.4, "alpha": 0.5})
+        self.backend, self.stride, self.loop = backend, stride, loop  # stride None: the model's
+        self.thresholds = dict(thresholds or {})  # the user's enter/exit/alpha; {}: the model's
         self.mode, self.speed = mode, speed
         self._life = ThreadPoolExecutor(1, "kinact-gui-life")
         self._io = ThreadPoolExecutor(1, "kinact-gui-io")
@@ -122,11 +125,27 @@ class Controller:
             return {}
         return {"speed": self.speed, "loop": self.loop, "start": start} if name in ("replay", "dataset") else {}
 
+    def engine_options(self, model) -> dict:
+        """Engine keywords for `model` (None: none loaded): its live settings, then this window's stride (if
+        set), mode and the user's thresholds (if set)."""
+        from kinact.core.pipeline.live_settings import live_options
+
+        kw = live_options(getattr(model, "meta", None))
+        if self.stride is not None:
+            kw["stride"] = self.stride
+        return {**kw, "mode": self.mode, **self.thresholds}
+
+    def thresholds_in_use(self) -> dict[str, float]:
+        """enter/exit/alpha the engine runs with for the loaded model: the user's, else the model's."""
+        from kinact.core.pipeline.events import EventConfig
+
+        kw, plain = self.engine_options(self.model), EventConfig()
+        return {k: float(kw.get(k, getattr(plain, k))) for k in ("enter", "exit", "alpha")}
+
     def _engine(self, model):
         from kinact.core.pipeline.engine import Engine
 
-        t = self.thresholds
-        kw = dict(stride=self.stride, mode=self.mode, enter=t["enter"], exit=t["exit"], alpha=t["alpha"])
+        kw = self.engine_options(model)
         return Engine(NoModel(), min_coverage=math.inf, **kw) if model is None else Engine(model, **kw)
 
     def restart(self, paused: bool | None = None) -> None:
@@ -171,12 +190,22 @@ class Controller:
         self._submit(self._io, work, done)
 
     def set_thresholds(self, enter: float, exit: float, alpha: float) -> None:
+        """The user's thresholds: they replace the model's, for this and every later model, until reset."""
         exit = min(exit, enter)
         self.thresholds = {"enter": enter, "exit": exit, "alpha": alpha}
         engine = self.proxy.engine if self.proxy is not None else None
         if engine is None:
             return
         engine.set_thresholds(enter=enter, exit=exit, alpha=alpha)
+
+    def reset_thresholds(self) -> dict[str, float]:
+        """Forget the user's thresholds: back to the model's, which are returned (and applied live)."""
+        self.thresholds = {}
+        t = self.thresholds_in_use()
+        engine = self.proxy.engine if self.proxy is not None else None
+        if engine is not None:
+            engine.set_thresholds(**t)
+        return t
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode

@@ -3,7 +3,9 @@
 The thresholds are the event detector's (see kinact.core.pipeline.events): `enter` is the smoothed score an
 action needs to start, `exit` the score below which it ends, `alpha` the weight of the newest window in the
 smoothing. They apply live, because the right values depend on the room and the people and are found by
-watching. exit is kept at or below enter here, since the detector refuses anything else.
+watching. exit is kept at or below enter here, since the detector refuses anything else. Until the user changes
+one, they show the loaded model's own settings (chosen for it on a validation stream); "model's" goes back to
+those.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ def _spin(value: float, lo: float, hi: float, tip: str) -> QtWidgets.QDoubleSpin
 class ModelBox(QtWidgets.QWidget):
     load_clicked = QtCore.Signal()
     thresholds_changed = QtCore.Signal(float, float, float)  # enter, exit, alpha
+    thresholds_reset = QtCore.Signal()  # back to the model's own
     primary_toggled = QtCore.Signal(bool)
 
     def __init__(self, thresholds: dict[str, float], primary: bool = False, parent=None):
@@ -39,6 +42,9 @@ class ModelBox(QtWidgets.QWidget):
         self.enter = _spin(thresholds["enter"], 0.0, 1.0, "smoothed score an action needs to start")
         self.exit = _spin(thresholds["exit"], 0.0, 1.0, "smoothed score below which a running action ends")
         self.alpha = _spin(thresholds["alpha"], 0.05, 1.0, "weight of the newest window in the smoothing")
+        self.reset = QtWidgets.QPushButton("model's")
+        self.reset.setFocusPolicy(_NO_FOCUS)
+        self.reset.setToolTip("use the thresholds chosen for the loaded model instead of your own")
         self.primary = QtWidgets.QCheckBox("primary user only")
         self.primary.setFocusPolicy(_NO_FOCUS)
         self.primary.setToolTip("classify only the person closest to the sensor (everyone is still tracked)")
@@ -50,8 +56,10 @@ class ModelBox(QtWidgets.QWidget):
         for name, spin in (("enter", self.enter), ("exit", self.exit), ("smoothing α", self.alpha)):
             box.addWidget(QtWidgets.QLabel(name))
             box.addWidget(spin)
+        box.addWidget(self.reset)
         box.addWidget(self.primary)
         self.load.clicked.connect(self.load_clicked)
+        self.reset.clicked.connect(self.thresholds_reset)
         for spin in (self.enter, self.exit, self.alpha):
             spin.valueChanged.connect(self._changed)
         self.primary.toggled.connect(self.primary_toggled)

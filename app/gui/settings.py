@@ -12,13 +12,15 @@ package's own folder is usually read-only and is wiped by every upgrade.
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from PySide6 import QtCore
 
 ORG = APP = "kinact"
-DEFAULTS = {"enter": 0.6, "exit": 0.4, "alpha": 0.5, "speed": 1.0, "mode": "all"}
+DEFAULTS = {"speed": 1.0, "mode": "all"}
+THRESHOLDS = ("enter", "exit", "alpha")
 
 
 def package_root() -> Path:
@@ -74,15 +76,20 @@ class Settings:
 
     @property
     def thresholds(self) -> dict[str, float]:
-        t = {k: self._float(f"events/{k}", DEFAULTS[k], 0.0, 1.0) for k in ("enter", "exit", "alpha")}
-        if t["exit"] > t["enter"] or t["alpha"] <= 0:  # the event detector would refuse them
-            t = {k: DEFAULTS[k] for k in ("enter", "exit", "alpha")}
+        """The event thresholds the user set, or {} when they never did (or what is stored is unusable): then the
+        model's own live settings apply."""
+        t = {k: self._float(f"events/{k}", math.nan, 0.0, 1.0) for k in THRESHOLDS}
+        if any(math.isnan(v) for v in t.values()) or t["exit"] > t["enter"] or t["alpha"] <= 0:
+            return {}  # the event detector would refuse them
         return t
 
     @thresholds.setter
     def thresholds(self, t: dict[str, float]) -> None:
-        for k in ("enter", "exit", "alpha"):
-            if k in t:
+        """Store the user's thresholds; {} forgets them (back to the model's)."""
+        for k in THRESHOLDS:
+            if not t:
+                self.q.remove(f"events/{k}")
+            elif k in t:
                 self.q.setValue(f"events/{k}", float(t[k]))
 
     @property

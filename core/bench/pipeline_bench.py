@@ -91,9 +91,11 @@ def _loadavg() -> list[float] | None:
 
 
 def _engine(predictor, stride: int):
+    """The model's live settings (pipeline.live_settings) at the stride the benchmark pins."""
     from kinact.core.pipeline.engine import Engine
+    from kinact.core.pipeline.live_settings import live_options
 
-    return Engine(predictor, stride=stride, layout="kinect_v1")
+    return Engine(predictor, **{**live_options(predictor.meta), "stride": stride, "layout": "kinect_v1"})
 
 
 def _model_input(predictor, motion: np.ndarray, n: int, fps: float, spacing: float) -> np.ndarray:

@@ -78,6 +78,7 @@ def run_soak(ckpt, minutes: float = 30.0, speed: float = 10.0, source=None, back
     """
     from kinact.core.inference import Predictor
     from kinact.core.pipeline.engine import Engine
+    from kinact.core.pipeline.live_settings import live_options
     from kinact.core.pipeline.runner import Runner
 
     duration = float(minutes) * 60.0
@@ -86,7 +87,7 @@ def run_soak(ckpt, minutes: float = 30.0, speed: float = 10.0, source=None, back
     warmup = min(60.0, duration / 4) if warmup_seconds is None else float(warmup_seconds)
     predictor = Predictor.load(ckpt, backend=backend, threads=threads)
     src, clock = _source(source, speed, people, sample, fps)
-    engine = Engine(predictor, stride=stride)
+    engine = Engine(predictor, **{**live_options(predictor.meta), "stride": stride})  # the model's, at this stride
     tmp = tempfile.TemporaryDirectory(prefix="kinact-soak-") if record else None
     recorder = None
     if record:

@@ -8,6 +8,12 @@ Subject protocol: `val_subjects` are carved *out of* `train_subjects` (never fro
 choose hyper-parameters or epoch counts look at the validation curve; the final run sets `val_subjects = []`
 (`kinact train --final`) and trains on every training subject for the chosen fixed number of epochs. The test
 subjects are evaluated for the curve and the report, never used to choose anything.
+
+An optional `[live]` table holds the live engine's post-processing settings chosen for this recipe on a
+validation stream (Engine keywords: stride, alpha, enter, exit, ...; see pipeline.live_settings). Training
+does not read them: they are copied into the checkpoint (`CheckpointMeta.live`), so `kinact run`, the app and
+stream-eval use them with the model, and they are left out of the fingerprint, so setting them never blocks
+a resume.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import os
 from dataclasses import dataclass, field
 
 from kinact.core.errors import KinactError
+from kinact.core.pipeline.live_settings import KEYS as LIVE_KEYS, check_live
 from kinact.core.skeleton_norm import NormRecipe
 from kinact.core.training.augment import AugmentRecipe
 from kinact.core.training.features import FEATURES, num_channels
@@ -146,23 +153,29 @@ class ExperimentConfig:
     depth_augment: DepthAugment = field(default_factory=DepthAugment)
     model: dict = field(default_factory=dict)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    live: dict = field(default_factory=dict)  # the live engine's settings for this model, copied into checkpoints
     path: str = ""
 
     def to_dict(self) -> dict:
         """The config as plain data in file form (the [augment] table holds the depth keys too)."""
         aug = self.augment.to_dict()
         aug.update(depth_shift=self.depth_augment.shift, depth_scale=self.depth_augment.scale)
-        return {"name": self.name, "description": self.description, "seeds": list(self.seeds),
-                "data": dataclasses.asdict(self.data), "input": dataclasses.asdict(self.input), "augment": aug,
-                "model": copy.deepcopy(self.model), "optim": dataclasses.asdict(self.optim)}
+        d = {"name": self.name, "description": self.description, "seeds": list(self.seeds),
+             "data": dataclasses.asdict(self.data), "input": dataclasses.asdict(self.input), "augment": aug,
+             "model": copy.deepcopy(self.model), "optim": dataclasses.asdict(self.optim)}
+        if self.live:
+            d["live"] = dict(self.live)
+        return d
 
     def fingerprint(self, ignore=("optim.epochs", "seeds", "name", "description")) -> str:
         """Hash of everything that changes what a run computes; resuming is refused when it differs.
 
         The epoch count is left out on purpose: extending a finished run by more epochs is a resume. The
         no-action keys are left out while the class is off, so runs started before they existed still resume.
+        [live] is left out: training never reads it.
         """
         d = self.to_dict()
+        d.pop("live", None)
         if not self.data.no_action:
             for key in NO_ACTION_KEYS:
                 d["data"].pop(key, None)
@@ -213,7 +226,7 @@ def fill_model_spec(spec: dict, num_classes: int, channels: int, frames: int, de
 # --------------------------------------------------------------------------------------------- loading
 
 _SECTIONS = {"data": DataConfig, "input": InputConfig, "optim": OptimConfig}
-_TOP = {"name", "description", "seeds", "data", "input", "augment", "model", "optim"}
+_TOP = {"name", "description", "seeds", "data", "input", "augment", "model", "optim", "live"}
 
 
 def _merge(raw: dict, overrides: dict) -> None:
@@ -283,6 +296,18 @@ def _augment(where: str, table) -> tuple[AugmentRecipe, DepthAugment]:
     return AugmentRecipe(**skel), DepthAugment(**depth)
 
 
+def _live(where: str, table) -> dict:
+    """[live]: Engine keywords only, each in its range (unlike a checkpoint's, which falls back quietly)."""
+    if not isinstance(table, dict):
+        raise KinactError(f"{where}: [live] must be a table")
+    clean, unknown, errors = check_live(table)
+    if unknown:
+        raise KinactError(f"{where}: unknown key live.{unknown[0]} (known: {', '.join(sorted(LIVE_KEYS))})")
+    if errors:
+        raise KinactError(f"{where}: [live] {errors[0]}")
+    return clean
+
+
 def config_from_dict(raw: dict, where: str = "<config>") -> ExperimentConfig:
     for key in raw:
         if key not in _TOP:
@@ -297,6 +322,8 @@ def config_from_dict(raw: dict, where: str = "<config>") -> ExperimentConfig:
         if not isinstance(raw["model"], dict):
             raise KinactError(f"{where}: [model] must be a table")
         cfg.model = copy.deepcopy(raw["model"])
+    if "live" in raw:
+        cfg.live = _live(where, raw["live"])
     cfg.name = _coerce(where, "name", raw.get("name", ""), "") or os.path.splitext(os.path.basename(where))[0]
     cfg.description = _coerce(where, "description", raw.get("description", ""), "")
     cfg.seeds = [int(s) for s in _coerce(where, "seeds", raw.get("seeds", [0, 1]), [])]

@@ -308,7 +308,8 @@ def train_kinrec(cfg: ExperimentConfig, data_root, out_dir, seed: int, opts: Kin
         trained_on["no_action_recall"] = result.get("no_action_recall")
     meta = CheckpointMeta(model=spec, classes=classes, layout="kinect_v1", frames=cfg.input.frames,
                           window_seconds=prep.window_seconds, norm=norm.to_dict(), features=list(cfg.input.features),
-                          depth={}, no_action=d.no_action_name if d.no_action else None, trained_on=trained_on)
+                          depth={}, no_action=d.no_action_name if d.no_action else None, trained_on=trained_on,
+                          live=dict(cfg.live))
     save_checkpoint(result["checkpoint"], net.state_dict(), meta)
     _atomic_json({"seed": seed, "config": cfg.to_dict(), "history": history, "kinrec": dataclasses.asdict(opts),
                   "data": prep.report}, os.path.join(run_dir, "history.json"))

@@ -41,6 +41,13 @@ A model trained with `[augment] partial` (training/partial.py: live-length windo
 action) and subject 7 held out reached F1 0.856 (0.810 / 0.907) at 0.78 s mean delay there, with
 `PARTIAL_DEFAULTS` (stride 1; 0.824 at 1.11 s with the old settings); the shipped model is not trained so.
 Tune on a validation subject (`subjects=`), never on the test stream.
+
+These settings live in `pipeline.live_settings` (as LIVE_DEFAULTS and PARTIAL_LIVE_DEFAULTS, still importable
+here as DEFAULTS and PARTIAL_DEFAULTS), because they belong to a model: a checkpoint may carry its own
+(`CheckpointMeta.live`, from its config's `[live]` table; configs/utd_skeleton_ours_noaction_partial.toml
+carries PARTIAL_DEFAULTS), and a checkpoint without them gets DEFAULTS. The stream is replayed with the
+checkpoint's settings, `engine_options` over them; the result's "engine" holds what was used and
+"engine_base" where it started from ("checkpoint" or "defaults").
 """
 from __future__ import annotations
 
@@ -54,12 +61,10 @@ import numpy as np
 from kinact.core.errors import KinactError
 from kinact.core.frames import Body, Frame, Sample
 from kinact.core.layouts import CANONICAL, get_layout
+from kinact.core.pipeline.live_settings import LIVE_DEFAULTS, PARTIAL_LIVE_DEFAULTS, live_options, live_source
 
-DEFAULTS = {"stride": 3, "motion_threshold": 0.03, "alpha": 0.4, "enter": 0.4, "exit": 0.3, "min_frames": 3,
-            "fast_enter": 0.6, "no_action_margin": 0.2, "min_duration": 0.3}
-# chosen the same way for a model trained with `[augment] partial = 0.5` (module docstring)
-PARTIAL_DEFAULTS = {"stride": 1, "motion_threshold": 0.03, "alpha": 0.4, "enter": 0.7, "exit": 0.3, "min_frames": 9,
-                    "end_frames": 36, "fast_enter": 0.5}
+DEFAULTS = LIVE_DEFAULTS  # the names stream_tune and the tests use (module docstring)
+PARTIAL_DEFAULTS = PARTIAL_LIVE_DEFAULTS  # chosen the same way for a model trained with `[augment] partial = 0.5`
 PAUSE_RANGE = (0.5, 2.0)
 MIN_IOU = 0.3
 SIDE_OFFSET = 1.0  # metres between the two people of people=2
@@ -412,15 +417,16 @@ def stream_eval(ckpt=None, data_root=None, dataset: str = "utd_mhad", people: in
     """Stitch the split's sequences into a stream, replay it through the Engine, score it (module docstring).
     ckpt: a checkpoint (the dataset's classes, optionally plus a no-action class), or `model`: anything the
     Engine takes. samples: used instead of reading data_root. subjects: these subjects' sequences instead of
-    the split's. limit: sequences per person. engine_options: Engine keywords over DEFAULTS (`stride`
-    overrides both)."""
+    the split's. limit: sequences per person. engine_options: Engine keywords over the model's own live settings
+    (`live_options(model.meta)`: the checkpoint's `live`, else DEFAULTS); `stride` overrides both."""
     from kinact.core.training.data import class_names
 
     classes = class_names(dataset)
     if model is None:
         model = load_model(ckpt, classes, backend)
     samples = split_samples(dataset, data_root, split, subjects) if samples is None else samples
-    options = {**DEFAULTS, **(engine_options or {}), **({"stride": int(stride)} if stride is not None else {})}
+    options = {**live_options(model.meta), **(engine_options or {}),
+               **({"stride": int(stride)} if stride is not None else {})}
     streams = build_streams(samples, people, seed, classes, limit, pause_range)
     scores, rep = _run(model, streams, classes, options, on_frame)
     persons = []
@@ -440,7 +446,8 @@ def stream_eval(ckpt=None, data_root=None, dataset: str = "utd_mhad", people: in
         "checkpoint": None if ckpt is None else os.fspath(ckpt), "backend": getattr(model, "backend", None),
         "dataset": dataset, "split": split if subjects is None else None,
         "subjects": sorted({int(s.subject) for s in samples}), "people": people, "seed": seed, "limit": limit,
-        "engine": options, "window_seconds": float(options.get("window_seconds") or model.meta.window_seconds),
+        "engine": options, "engine_base": live_source(model.meta),
+        "window_seconds": float(options.get("window_seconds") or model.meta.window_seconds),
         "no_action_class": model.meta.no_action, "pause_range_s": list(pause_range),
         "stream": {"frames": rep.frames, "seconds": rep.frames / streams[0].fps, "fps": streams[0].fps},
         "replay_seconds": rep.seconds, "replay_fps": rep.frames / rep.seconds if rep.seconds > 0 else None,

@@ -391,7 +391,7 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
             model=spec, classes=classes, layout="kinect_v1", frames=cfg.input.frames,
             window_seconds=window_seconds, norm=cfg.input.norm().to_dict(),
             features=list(cfg.input.features) if d.modality != "depth" else [], depth=d.depth_recipe(),
-            no_action=d.no_action_name if d.no_action else None, trained_on=trained_on)
+            no_action=d.no_action_name if d.no_action else None, trained_on=trained_on, live=dict(cfg.live))
         save_checkpoint(result["checkpoint"], net.state_dict(), meta)
         _atomic_json({"seed": seed, "config": cfg.to_dict(), "history": history}, os.path.join(run_dir, "history.json"))
         say(f"[seed {seed}] final test accuracy {result['test_accuracy']:.4f} -> {result['checkpoint']}")
