@@ -14,7 +14,8 @@ from pathlib import Path
 #: (config name, what the paper reports for the same row, or None)
 ROWS = [
     ("Table 1 — skeleton (UTD-MHAD cross-subject)", [
-        ("utd_skeleton_paper", 0.7625), ("utd_skeleton_ours", None), ("utd_skeleton_ours_noaction", None)]),
+        ("utd_skeleton_paper", 0.7625), ("utd_skeleton_ours", None), ("utd_skeleton_ours_noaction", None),
+        ("utd_skeleton_ours_noaction_partial", None)]),
     ("Table 2 — depth descriptor models", [
         ("utd_depth_paper_resnet18", 0.3341), ("utd_depth_paper_resnet50", 0.3656),
         ("utd_depth_paper_alexnet", 0.3431), ("utd_depth_paper_tarm_resnet18", 0.4920), ("utd_depth_ours", None)]),
