@@ -35,14 +35,16 @@ def test_meta_round_trips_with_and_without_live(tmp_path):
     assert read_meta(path).live == {"stride": 2, "enter": 0.5, "exit": 0.2}
 
 
-def test_the_shipped_model_runs_with_the_defaults_it_was_tuned_with():
+def test_the_shipped_model_carries_the_settings_it_was_tuned_with():
+    # the shipped model is the partial-action recipe (configs/utd_skeleton_ours_noaction_partial.toml)
     from kinact.core import assets
 
     shipped = assets.shipped_model()
     if shipped is None:
         pytest.skip("no shipped model in this install")
     meta = read_meta(shipped)
-    assert meta.live == {} and live_options(meta) == LIVE_DEFAULTS and live_source(meta) == "defaults"
+    assert meta.trained_on.get("config") == "utd_skeleton_ours_noaction_partial"
+    assert live_source(meta) == "checkpoint" and live_options(meta) == PARTIAL_LIVE_DEFAULTS
 
 
 # --------------------------------------------------------------------------------------------- live_options

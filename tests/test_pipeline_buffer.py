@@ -64,3 +64,35 @@ def test_depth_ring_is_bounded_shared_and_windowed():
     assert times[-1] == pytest.approx(4.5) and len(imgs) == 4  # only 4.2..4.5 are still in the ring
     ring.clear()
     assert ring.window(1.0)[1] == []
+
+
+def test_windows_match_a_plain_list_of_samples_however_the_ring_wraps():
+    """The ring is stored twice over so a window is one slice; whatever it has wrapped, been cleared or restarted
+    by time going back, a window must hold exactly the samples a plain list would give."""
+    rng = np.random.default_rng(3)
+    for capacity in (1, 2, 7, 64):
+        buf, kept, t = BodyBuffer(capacity), [], 0.0
+        for step in range(400):
+            r = rng.uniform()
+            if r < 0.01:
+                buf.clear()
+                kept = []
+            t = t - rng.uniform(0, 2) if r > 0.99 else t + rng.choice([1 / 30, 1 / 15, 0.0])
+            if kept and t < kept[-1][0]:  # a replay seeked back: the ring restarts
+                kept = []
+            j = rng.normal(size=(20, 3)).astype(np.float32)
+            c = rng.uniform(size=20).astype(np.float32)
+            buf.append(t, j, c)
+            kept = (kept + [(t, j, c)])[-capacity:]
+            assert len(buf) == len(kept) and buf.last_t == pytest.approx(kept[-1][0])
+            seconds = rng.choice([0.2, 1.0, 100.0])
+            now = None if rng.uniform() < 0.5 else t - rng.uniform(0, 1)
+            w = buf.window(seconds, now=now)
+            ref_now = kept[-1][0] if now is None else now
+            sel = [s for s in kept if ref_now - seconds + 1e-6 < s[0] <= ref_now]
+            assert len(w) == len(sel)
+            if sel:
+                np.testing.assert_array_equal(w.times, [s[0] for s in sel])
+                np.testing.assert_array_equal(w.joints, np.stack([s[1] for s in sel]))
+                np.testing.assert_array_equal(w.confidence, np.stack([s[2] for s in sel]))
+                assert w.joints.flags.owndata and w.joints.flags.c_contiguous  # copies, not views of the ring

@@ -212,3 +212,88 @@ def test_event_rule_options_reach_the_detector_in_strides():
     c = engine.events.config
     assert (c.min_updates, c.end_updates, c.fast_enter, c.no_action_margin, c.min_duration) == (2, 3, 0.8, 0.1, 0.4)
     assert Engine(RuleModel()).events.config.end_updates is None
+
+
+class _RecordingModel(RuleModel):
+    """RuleModel that keeps every input batch and whose scores move with every number of the input."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.seen = []
+
+    def predict_skeleton(self, x):
+        x = np.asarray(x)
+        self.seen.append(x.copy())
+        s = x.reshape(len(x), -1).astype(np.float64) @ np.linspace(-1, 1, x[0].size)
+        e = np.exp(np.stack([s, -s, 0 * s], 1) / (1 + np.abs(s)[:, None]))
+        return (e / e.sum(1, keepdims=True)).astype(np.float32)
+
+
+def _mixed_scene():
+    rng = np.random.default_rng(4)
+    half = np.zeros(20, np.float32)
+    half[:8] = 1.0  # too few joints: reported, never classified
+    frames = []
+    for i in range(75):
+        t = i / FPS
+        bodies = [body(1, pose(-0.6, hand_up=t > 1.2), noise=0.004, rng=rng), body(2, pose(0.6), half)]
+        if 0.5 < t < 1.8:
+            j = pose(0.1, 3.0)
+            j[3] = np.nan if i % 4 else 0.0  # a flickering joint
+            bodies.append(body(3, j, noise=0.004, rng=rng))
+        frames.append(Frame(t, bodies, index=i))
+    return frames
+
+
+def _fingerprint(out):
+    return [(type(o).__name__, o.person, getattr(o, "label", None), getattr(o, "state", None),
+             getattr(o, "t_frame", getattr(o, "t", None)), getattr(o, "motion", None),
+             None if getattr(o, "probs", None) is None else o.probs.tolist()) for o in out]
+
+
+def test_preparing_ahead_changes_nothing_and_is_done_once():
+    """What the runner does (ingest, prepare on the capture thread, infer on another) gives exactly what feed does."""
+    a, b = _RecordingModel(), _RecordingModel()
+    sync, split = Engine(a, stride=2), Engine(b, stride=2)
+    out_sync, out_split = [], []
+    for f in _mixed_scene():
+        out_sync += sync.feed(f)
+        ing = split.ingest(f)
+        out_split += ing.events
+        if ing.request is not None:
+            req = split.prepare(ing.request)
+            assert req is ing.request and req.prepared
+            ready = [w for w in req.windows if split.worker.ready(w)]
+            assert (req.skeleton is None) == (not ready)
+            if ready:
+                assert req.skeleton.shape == (len(ready), 3, 16, 20) and req.skeleton.flags.c_contiguous
+            assert all(w.motion is not None for w in req.windows)
+            skeleton, prepare_ms = req.skeleton, req.prepare_ms
+            split.prepare(req)  # a second time: nothing is redone
+            assert req.skeleton is skeleton and req.prepare_ms == prepare_ms
+            preds = split.infer(req)
+            assert all(p.latency_ms >= prepare_ms for p in preds if isinstance(p, Prediction))
+            out_split += preds
+    out_sync += sync.finish()
+    out_split += split.finish()
+    assert _fingerprint(out_sync) == _fingerprint(out_split)
+    assert len(a.seen) == len(b.seen) > 10 and all(np.array_equal(x, y) for x, y in zip(a.seen, b.seen))
+    assert {len(x) for x in a.seen} == {1, 2}  # person 2 is never classified, person 3 only while in view
+    assert any(isinstance(o, Prediction) and o.state == "unclassifiable" for o in out_sync)
+
+
+def test_canonical_mapping_is_to_canonical_for_every_layout():
+    from kinact.core.errors import KinactError
+    from kinact.core.layouts import LAYOUTS, to_canonical
+
+    rng = np.random.default_rng(2)
+    engine = Engine(RuleModel(), stride=3)
+    for name, lay in LAYOUTS.items():
+        engine.layout = name  # as the runner does when a source opens
+        joints = rng.normal(size=(lay.num_joints, 3)) * 100
+        conf = rng.uniform(size=lay.num_joints)
+        got, want = engine._canonical()(joints, conf), to_canonical(joints, name, conf)
+        assert got[0].dtype == want[0].dtype and np.array_equal(got[0], want[0])
+        assert np.array_equal(got[1], want[1])
+        with pytest.raises(KinactError):
+            engine._canonical()(np.zeros((lay.num_joints + 1, 3)), np.ones(lay.num_joints + 1))

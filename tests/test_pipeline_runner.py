@@ -207,3 +207,49 @@ def test_layout_mismatch_is_an_error_not_a_reconnect_loop():
     assert runner.join(2.0)
     st = runner.status()
     assert st.state == "error" and "25" in st.error and source.opens == 1
+
+
+def test_capture_thread_prepares_and_results_equal_the_synchronous_engine():
+    """The inference thread gets requests already prepared (normalised, stacked, motion measured) by the capture
+    thread, so it spends its time in the model; what comes out is exactly what Engine.feed gives."""
+    engine = Engine(RuleModel(), stride=2)
+    prepared_on, infer_got = [], []
+    prepare, infer = engine.prepare, engine.infer
+
+    def spy_prepare(req):
+        prepared_on.append(threading.current_thread().name)
+        return prepare(req)
+
+    def spy_infer(req):
+        infer_got.append((threading.current_thread().name, req.prepared))
+        return infer(req)
+
+    engine.prepare, engine.infer = spy_prepare, spy_infer
+    runner = Runner(ListSource(frames(3.0)), engine, speed=0)
+    runner.start()
+    items = list(runner.results(timeout=5.0))
+    assert runner.join(2.0)
+    assert prepared_on and set(prepared_on) == {"kinact-capture"}
+    assert infer_got and set(infer_got) == {("kinact-inference", True)}
+    assert all(p.latency_ms > 0 for p in items if isinstance(p, Prediction))
+    sync = Engine(RuleModel(), stride=2)
+    expected = [o for f in frames(3.0) for o in sync.feed(f)] + sync.finish()
+
+    def key(o):
+        return (type(o).__name__, o.person, getattr(o, "label", None), getattr(o, "t_frame", getattr(o, "t", None)),
+                getattr(o, "motion", None), None if getattr(o, "probs", None) is None else o.probs.tolist())
+
+    assert [key(o) for o in items] == [key(o) for o in expected]
+
+
+def test_a_request_the_capture_thread_could_not_prepare_is_reported_by_inference():
+    """Preparing on the capture thread must not turn a bad window into a dead capture loop: the inference thread
+    meets the same error and reports it, as it did when it prepared everything itself."""
+    engine = Engine(RuleModel(), stride=3)
+    engine.worker.skeleton_input = lambda w: 1 / 0
+    runner = Runner(ListSource(frames(1.5)), engine, speed=0)
+    runner.start()
+    assert runner.join(5.0)
+    st = runner.status()
+    assert st.state == "ended" and st.frames_seen == 45
+    assert "inference failed: ZeroDivisionError" in st.error

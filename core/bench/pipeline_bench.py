@@ -5,8 +5,9 @@ Two questions, answered as ratios so that a shared or slow machine does not chan
 (a) Throughput. The model alone (one `predict_skeleton` call per window batch, inputs cut from a real
     window) gives the reference windows/s. The pipeline then replays a scene as fast as it can with an
     inference every frame (stride 1): once through the synchronous `Engine` (tracking, buffering, windows,
-    normalisation, features, events all inline) and once through the threaded `Runner` at speed 0 (capture
-    overlapping inference). pipeline / model-only ≥ 0.9 means the pipeline adds less than 10 %.
+    normalisation, features, events all inline) and once through the threaded `Runner` at speed 0 (capture,
+    which also prepares each window's model input, overlapping inference). pipeline / model-only ≥ 0.9
+    means the pipeline adds less than 10 %.
 (b) Real time. For 1, 2, 4, 6 people at 30 fps the threaded runner reads a sensor-like source (`SensorClock`:
     frames go out when due and are lost when the pipeline falls behind) at the app's stride; reported are the
     per-stride inference time, frame-to-result latency p50/p95, capture fps, dropped frames and dropped windows,

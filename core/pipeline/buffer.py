@@ -6,9 +6,12 @@ sample count: sensors drop frames and replay can run at another speed, and the m
 fixed duration of motion (`CheckpointMeta.window_seconds`), whatever the frame rate.
 
 Joints live in preallocated numpy rings rather than deques of small arrays: an append is one row copy,
-and cutting a window is a `searchsorted` plus a slice, with no Python loop over the samples. Depth frames
-are large and never copied; the ring keeps references (a source must hand over a fresh array per frame,
-which every backend does) in a bounded deque.
+and cutting a window is a `searchsorted` plus a slice, with no Python loop over the samples. Each ring is
+stored twice over (every sample written at slot i and at i + capacity), so the samples oldest → newest
+are always one contiguous slice however the ring has wrapped: cutting a window, which happens for every
+person at every inference, is then plain slicing instead of gathering by index. Depth frames are large
+and never copied; the ring keeps references (a source must hand over a fresh array per frame, which
+every backend does) in a bounded deque.
 """
 from __future__ import annotations
 
@@ -45,10 +48,10 @@ class BodyBuffer:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
         self.capacity = int(capacity)
-        self._t = np.zeros(self.capacity, np.float64)
-        self._j = np.zeros((self.capacity, num_joints, 3), np.float32)
-        self._c = np.zeros((self.capacity, num_joints), np.float32)
-        self._next = 0  # slot the next sample goes to
+        self._t = np.zeros(2 * self.capacity, np.float64)  # mirrored: see the module docstring
+        self._j = np.zeros((2 * self.capacity, num_joints, 3), np.float32)
+        self._c = np.zeros((2 * self.capacity, num_joints), np.float32)
+        self._next = 0  # slot the next sample goes to, in [0, capacity)
         self._size = 0
 
     def __len__(self) -> int:
@@ -56,7 +59,7 @@ class BodyBuffer:
 
     @property
     def last_t(self) -> float | None:
-        return float(self._t[(self._next - 1) % self.capacity]) if self._size else None
+        return float(self._t[self._next - 1 + self.capacity]) if self._size else None
 
     def append(self, t: float, joints: np.ndarray, confidence: np.ndarray) -> None:
         """Add one sample; a timestamp older than the newest (a replay seeked back) restarts the ring, since a
@@ -65,9 +68,10 @@ class BodyBuffer:
         if last is not None and t < last:
             self.clear()
         i = self._next
-        self._t[i] = t
-        self._j[i] = joints
-        self._c[i] = confidence
+        for k in (i, i + self.capacity):
+            self._t[k] = t
+            self._j[k] = joints
+            self._c[k] = confidence
         self._next = (i + 1) % self.capacity
         self._size = min(self._size + 1, self.capacity)
 
@@ -75,21 +79,20 @@ class BodyBuffer:
         self._next = 0
         self._size = 0
 
-    def _ordered(self) -> np.ndarray:
-        """Slot indices oldest → newest."""
-        start = (self._next - self._size) % self.capacity
-        return (start + np.arange(self._size)) % self.capacity
+    def _span(self) -> tuple[int, int]:
+        """[start, stop) of the samples oldest → newest in the mirrored arrays."""
+        stop = self._next + self.capacity
+        return stop - self._size, stop
 
     def window(self, seconds: float, now: float | None = None) -> BodyWindow:
         """Copies of the samples with `now - seconds < t <= now` (now: the newest sample's time)."""
-        idx = self._ordered()
-        times = self._t[idx]
+        start, stop = self._span()
+        times = self._t[start:stop]
         if now is None:
             now = times[-1] if len(times) else 0.0
-        lo = np.searchsorted(times, now - seconds + _EPS, side="right")
-        hi = np.searchsorted(times, now, side="right")
-        sel = idx[lo:hi]
-        return BodyWindow(self._t[sel].copy(), self._j[sel].copy(), self._c[sel].copy())
+        lo = start + int(np.searchsorted(times, now - seconds + _EPS, side="right"))
+        hi = start + int(np.searchsorted(times, now, side="right"))
+        return BodyWindow(self._t[lo:hi].copy(), self._j[lo:hi].copy(), self._c[lo:hi].copy())
 
 
 class DepthRing:

@@ -8,6 +8,12 @@ and get the same answer every time. The threaded runner uses the same object spl
 The only state both threads touch is the event detector and the set of live persons, behind one lock
 that is never held while the model runs.
 
+Between the halves sits `prepare` (normalisation, features and motion energy of each cut window): numpy
+work that holds the GIL, unlike the model call. The runner calls it on the capture thread right after
+`ingest`, so that while the inference thread waits on the model (GIL released) the next request is made
+ready beside it; the inference thread then does little but the model. `infer` prepares whatever was not,
+so `feed` (which never calls `prepare` itself) computes exactly the same thing in the same order.
+
 `infer` is itself the model (`worker.run`) followed by `decide`, and `step` is everything a frame does
 after tracking and the model. Tuning the event settings replays cached model scores through `step`
 (`training.stream_tune`), so a sweep runs this very code rather than a copy that could drift from it.
@@ -21,8 +27,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kinact.core.frames import Body, Frame
-from kinact.core.layouts import to_canonical
+from kinact.core.layouts import get_layout, to_canonical
 from kinact.core.pipeline.buffer import BodyBuffer, DepthRing
 from kinact.core.pipeline.events import ActionEvent, EventConfig, EventDetector
 from kinact.core.pipeline.tracker import Tracker, TrackUpdate
@@ -39,6 +47,28 @@ class Ingest:
     tracked: TrackUpdate
     request: Request | None = None
     events: list[ActionEvent] = field(default_factory=list)
+
+
+class _CanonicalMap:
+    """`layouts.to_canonical(joints, layout, confidence)` for one layout, the same operations without looking the
+    layout up and rebuilding its arrays for every body of every frame. Odd shapes go to `to_canonical` itself,
+    which says what is wrong."""
+
+    def __init__(self, layout):
+        lay = get_layout(layout)
+        self.name = layout
+        self.shape = (lay.num_joints, 3)
+        self.idx = np.asarray(lay.canonical_index)
+        self.scale = np.float32(lay.metres_per_unit)
+        self.signs = np.asarray(lay.axis_signs, dtype=np.float32)
+
+    def __call__(self, joints, confidence):
+        joints = np.asarray(joints)
+        if joints.shape[-2:] != self.shape:
+            return to_canonical(joints, self.name, confidence)
+        out = joints[..., self.idx, :].astype(np.float32) * self.scale
+        out *= self.signs
+        return out, np.asarray(confidence)[..., self.idx]
 
 
 class Engine:
@@ -103,10 +133,8 @@ class Engine:
         """Track and buffer one frame; every `stride` frames also cut the due windows into a Request."""
         t_arrival = self.clock() if t_arrival is None else t_arrival
         t = float(frame.t)
-        bodies = []
-        for b in frame.bodies:
-            joints, conf = to_canonical(b.joints, self.layout, b.confidence)
-            bodies.append(Body(b.id, joints, conf))
+        canon = self._canonical()
+        bodies = [Body(b.id, *canon(b.joints, b.confidence)) for b in frame.bodies]
         upd = self.tracker.update(t, bodies)
         for tb, raw in zip(upd.bodies, frame.bodies):
             tb.body = raw  # drawing wants the source's own layout
@@ -136,6 +164,17 @@ class Engine:
                 request = Request(t, t_arrival, windows, depth, frame.index)
         return Ingest(upd, request, events)
 
+    def prepare(self, request: Request) -> Request:
+        """Do the per-window work of `infer` ahead of it (see the module docstring); optional, idempotent."""
+        return self.worker.prepare(request)
+
+    def _canonical(self) -> "_CanonicalMap":
+        """`to_canonical` for the current layout, with the layout's index and scale looked up once, not per body."""
+        cm = getattr(self, "_canon_map", None)
+        if cm is None or cm.name != self.layout:  # the runner sets `layout` to the source's when it opens
+            cm = self._canon_map = _CanonicalMap(self.layout)
+        return cm
+
     def due(self) -> bool:
         """Whether the frame just counted in `frames_seen` is an inference frame (every `stride`-th)."""
         return self.frames_seen % self.stride == 0
@@ -160,7 +199,8 @@ class Engine:
 
     # ---------------------------------------------------------------------------------------- inference half
     def infer(self, request: Request) -> list[Output]:
-        """Run the model once for the request's windows, then smoothing/hysteresis per person."""
+        """Run the model once for the request's windows (preparing those not yet prepared), then
+        smoothing/hysteresis per person."""
         return self.decide(self.worker.run(request))
 
     def decide(self, raw: list[Prediction]) -> list[Output]:

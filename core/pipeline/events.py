@@ -101,10 +101,16 @@ def motion_energy(joints: np.ndarray, confidence: np.ndarray | None = None, min_
     twenty and a mean would dilute it below sensor jitter. Not the largest: one flickering joint (a foot, an
     occluded hand) is the commonest sensor glitch, while any real action moves at least two joints together."""
     joints = np.asarray(joints, np.float64)
-    if joints.shape[0] < 2:
+    T = joints.shape[0]
+    if T < 2:
         return 0.0
     conf = np.ones(joints.shape[:2]) if confidence is None else np.asarray(confidence)
     ok = usable(joints, conf, min_confidence if confidence is not None else -1.0)
+    if ok.shape[1] and np.count_nonzero(ok) == ok.size:  # all usable (the usual window): no masking, same sums
+        mean = joints.sum(0) / T
+        var = np.square(joints - mean).sum(0) / T
+        spread = np.sort(np.sqrt(var.sum(-1)))
+        return float(spread[-2] if len(spread) > 1 else spread[-1])
     n = ok.sum(0)
     keep = n >= 2
     if not keep.any():

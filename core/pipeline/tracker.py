@@ -20,6 +20,7 @@ at the edge of the view would otherwise produce confident nonsense.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,9 +28,11 @@ from scipy.optimize import linear_sum_assignment
 
 from kinact.core.frames import Body
 from kinact.core.layouts import CANONICAL
+from kinact.core.skeleton_norm import row_norms, valid_mask
 
 HIP = CANONICAL.index("hip_center")
 _BONES = np.array(CANONICAL.bones)
+_BONE_A, _BONE_B = _BONES[:, 0].copy(), _BONES[:, 1].copy()
 _INF = 1e9
 
 
@@ -69,7 +72,7 @@ class _Track:
 
 def usable(joints: np.ndarray, confidence: np.ndarray, min_confidence: float) -> np.ndarray:
     """(J,) True for joints that are finite, not the SDKs' all-zero placeholder and confidently tracked."""
-    return np.isfinite(joints).all(-1) & (np.abs(joints).sum(-1) > 0) & (np.asarray(confidence) > min_confidence)
+    return valid_mask(joints, confidence, min_confidence)
 
 
 def hip_position(joints: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -83,10 +86,24 @@ def hip_position(joints: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 def bone_lengths(joints: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """(19,) canonical bone lengths in metres, NaN where either end is not usable."""
-    a, b = _BONES[:, 0], _BONES[:, 1]
-    out = np.linalg.norm(joints[a] - joints[b], axis=-1).astype(np.float64)
-    out[~(ok[a] & ok[b])] = np.nan
+    a, b = _BONE_A, _BONE_B
+    joints, ok = np.asarray(joints), np.asarray(ok)
+    d = joints.take(a, 0) - joints.take(b, 0)
+    out = row_norms(d).astype(np.float64)
+    if np.count_nonzero(ok) < ok.size:
+        out[~(ok.take(a) & ok.take(b))] = np.nan
     return out
+
+
+def _finite(v: np.ndarray) -> bool:
+    """np.isfinite(v).all() for a short vector (a hip position), in Python floats: a tenth of the numpy call."""
+    return all(map(math.isfinite, v.tolist()))
+
+
+def _length(v: np.ndarray) -> float:
+    """np.linalg.norm of a 1-d vector (the very same dot and square root), without its per-call overhead: the
+    tracker measures a few of these per body per frame."""
+    return math.sqrt(v.dot(v))
 
 
 def bone_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -195,7 +212,7 @@ class Tracker:
                     self._by_sensor.pop(tr.sensor_id, None)
                 tr.sensor_id = sid
                 self._by_sensor[sid] = tr.person
-            classifiable = int(oks[i].sum()) >= self.min_joints
+            classifiable = np.count_nonzero(oks[i]) >= self.min_joints
             out.append(TrackedBody(tr.person, sid, b.joints, b.confidence, classifiable, body=b))
 
         seen = {tb.person for tb in out}
@@ -214,10 +231,10 @@ class Tracker:
         return tr.hip + tr.velocity * min(max(t - tr.last_seen, 0.0), self.predict_seconds)
 
     def _teleported(self, tr: _Track, hip: np.ndarray, t: float) -> bool:
-        if not (np.isfinite(hip).all() and np.isfinite(tr.hip).all()):
+        if not (_finite(hip) and _finite(tr.hip)):
             return False
         dt = max(t - tr.last_seen, 0.0)
-        return float(np.linalg.norm(hip - self._predicted(tr, t))) > self.match_distance + 2 * self.max_speed * dt
+        return _length(hip - self._predicted(tr, t)) > self.match_distance + 2 * self.max_speed * dt
 
     def _sensor_says_new(self, b: Body, tr: _Track) -> bool:
         """The body carries a tracking id other than the one this person had: linking them overrules the sensor."""
@@ -225,10 +242,10 @@ class Tracker:
 
     def _cost(self, tr: _Track, hip: np.ndarray, bones: np.ndarray, t: float, overrule: bool = False) -> float:
         """Hip distance to the prediction plus a bone-length term; _INF outside the gates."""
-        if not (np.isfinite(hip).all() and np.isfinite(tr.hip).all()):
+        if not (_finite(hip) and _finite(tr.hip)):
             return _INF
         dt = max(t - tr.last_seen, 0.0)
-        d = float(np.linalg.norm(hip - self._predicted(tr, t)))
+        d = _length(hip - self._predicted(tr, t))
         if d > min(self.match_distance + self.max_speed * dt, max(self.relink_distance, self.match_distance)):
             return _INF
         diff = bone_difference(tr.bones, bones)
@@ -244,10 +261,10 @@ class Tracker:
 
     def _advance(self, tr: _Track, t: float, hip: np.ndarray, bones: np.ndarray) -> None:
         dt = t - tr.last_seen
-        if np.isfinite(hip).all():
-            if tr.visible and dt > 1e-6 and np.isfinite(tr.hip).all():
+        if _finite(hip):
+            if tr.visible and dt > 1e-6 and _finite(tr.hip):
                 v = (hip - tr.hip) / dt
-                speed = float(np.linalg.norm(v))
+                speed = _length(v)
                 if speed > 2 * self.max_speed:  # a glitch, not a sprint
                     v *= 2 * self.max_speed / speed
                 tr.velocity = 0.6 * v + 0.4 * tr.velocity
@@ -255,7 +272,10 @@ class Tracker:
                 tr.velocity = np.zeros(3)  # motion before a gap says little about motion after it
             tr.hip = hip.copy()
         known, fresh = np.isfinite(tr.bones), np.isfinite(bones)
-        tr.bones = np.where(known & fresh, 0.8 * tr.bones + 0.2 * bones, np.where(fresh, bones, tr.bones))
+        if np.count_nonzero(known) + np.count_nonzero(fresh) == 2 * known.size:  # all seen before and now
+            tr.bones = 0.8 * tr.bones + 0.2 * bones
+        else:
+            tr.bones = np.where(known & fresh, 0.8 * tr.bones + 0.2 * bones, np.where(fresh, bones, tr.bones))
         tr.last_seen = t
         tr.visible = True
 
@@ -272,7 +292,7 @@ class Tracker:
         cur = self._tracks.get(self.primary) if self.primary is not None else None
         if cur is None or (cur.person not in visible and t - cur.last_seen > self.primary_hold_seconds):
             self.primary = None
-            options = [tb for tb in bodies if np.isfinite(self._tracks[tb.person].hip).all()]
+            options = [tb for tb in bodies if _finite(self._tracks[tb.person].hip)]
             if options:
                 best = min(options, key=lambda tb: (not tb.classifiable, self._primary_key(tb.person)))
                 self.primary = best.person

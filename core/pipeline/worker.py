@@ -11,6 +11,13 @@ depth is shared by everyone, so one descriptor per stride serves the whole batch
 a hook (`depth_fn(frames (T, H, W), recipe) -> (C, H, W)`), by default the training code's own
 `compute_descriptor` + `descriptor_image`, so tests and other descriptors can stand in.
 
+Preparing a request (each window's normalisation, features and motion energy, the inputs stacked into the
+batch) is numpy on small arrays: bound by Python, so it holds the GIL, whereas the model call (ONNX
+Runtime, torch) releases it. Hence `prepare` apart from `run`: the threaded runner prepares each request
+on the capture thread as it is cut, so the next request gets ready while the inference thread waits on the
+model, rather than the two taking turns on one thread. `run` prepares a request nobody prepared, so the
+predictions do not depend on who did it or when (the synchronous `Engine.feed` simply prepares in `run`).
+
 The model is anything with `meta` (a CheckpointMeta), `classes` and `predict_skeleton(x) -> probs`, or
 `predict({name: array}) -> probs` when it takes depth: `kinact.core.inference.Predictor` or a test fake.
 """
@@ -37,6 +44,7 @@ class PersonWindow:
     person: int
     window: BodyWindow
     classifiable: bool
+    motion: float | None = None  # the window's motion energy, once prepared
 
 
 @dataclass
@@ -48,6 +56,10 @@ class Request:
     windows: list[PersonWindow]
     depth: list[np.ndarray] | None = None  # the window's depth images, oldest first, not yet stacked
     frame_index: int = 0
+    # filled in by `InferenceWorker.prepare`, on whichever thread runs it:
+    prepared: bool = False
+    skeleton: np.ndarray | None = None  # (B, C, T, N) model input of the windows the model classifies, in order
+    prepare_ms: float = 0.0
 
 
 @dataclass
@@ -66,7 +78,7 @@ class Prediction:
     confidence: float
     top5: list[tuple[str, float]] = field(default_factory=list)
     probs: np.ndarray | None = None
-    latency_ms: float = 0.0  # inference step of the whole batch (normalise, descriptors, model)
+    latency_ms: float = 0.0  # inference step of the whole batch (normalise, descriptors, model), wherever each ran
     classifiable: bool = True
     state: str = "raw"
     t_arrival: float = 0.0
@@ -90,8 +102,8 @@ def norm_recipe(meta) -> NormRecipe:
 
 
 def top_k(probs: np.ndarray, classes: list[str], k: int = 5) -> list[tuple[str, float]]:
-    order = np.argsort(-probs)[:k]
-    return [(classes[i], float(probs[i])) for i in order]
+    order = (-probs).argsort()[:k]
+    return [(classes[i], v) for i, v in zip(order.tolist(), probs[order].tolist())]
 
 
 class InferenceWorker:
@@ -141,29 +153,54 @@ class InferenceWorker:
             raise KinactError(f"model returned scores of shape {probs.shape}, expected ({batch}, {len(self.classes)})")
         return probs
 
-    def run(self, request: Request) -> list[Prediction]:
+    def ready(self, w: PersonWindow) -> bool:
+        """Whether the model classifies this window (else its prediction says "unclassifiable")."""
+        return w.classifiable and len(w.window) >= 2
+
+    def prepare(self, request: Request) -> Request:
+        """Everything `run` needs besides the model and depth: the windows' motion energies and the stacked
+        skeleton input. Done once per request (later calls return at once); the request is returned.
+
+        A caller on another thread can do this ahead of `run` (see the module docstring); the stacking is done
+        here too because a copy that large lets numpy release the GIL, and an inference thread that gives the
+        GIL up just before the model waits for it behind the capture thread's work.
+        """
+        if request.prepared:
+            return request
         t0 = self.clock()
-        ready = [w for w in request.windows if w.classifiable and len(w.window) >= 2]
+        for w in request.windows:
+            if w.motion is None:
+                w.motion = motion_energy(w.window.joints, w.window.confidence) if len(w.window) else 0.0
+        ready = [w for w in request.windows if self.ready(w)]
+        if ready and "skeleton" in self.inputs:
+            inputs = [self.skeleton_input(w.window) for w in ready]
+            request.skeleton = inputs[0][None] if len(inputs) == 1 else np.stack(inputs)
+        request.prepared = True
+        request.prepare_ms += (self.clock() - t0) * 1000.0
+        return request
+
+    def run(self, request: Request) -> list[Prediction]:
+        self.prepare(request)
+        t0 = self.clock()
+        ready = [w for w in request.windows if self.ready(w)]
         probs: dict[int, np.ndarray] = {}
         if ready:
-            skeleton = np.stack([self.skeleton_input(w.window) for w in ready]) if "skeleton" in self.inputs else None
             depth = None
             if self.needs_depth:
                 img = self.depth_input(request.depth)
                 depth = np.ascontiguousarray(np.broadcast_to(img, (len(ready), *img.shape)))
-            out = self.predict(skeleton, depth)
+            out = self.predict(request.skeleton, depth)
             probs = {w.person: out[i] for i, w in enumerate(ready)}
-        latency = (self.clock() - t0) * 1000.0
         now = self.clock()
+        latency = request.prepare_ms + (now - t0) * 1000.0
         preds = []
         for w in request.windows:
             p = probs.get(w.person)
-            motion = motion_energy(w.window.joints, w.window.confidence) if len(w.window) else 0.0
             if p is None:
                 preds.append(Prediction(request.t_frame, now, w.person, None, 0.0, [], None, latency, False,
-                                        "unclassifiable", request.t_arrival, motion))
+                                        "unclassifiable", request.t_arrival, w.motion))
                 continue
-            k = int(np.argmax(p))
+            k = int(p.argmax())
             preds.append(Prediction(request.t_frame, now, w.person, self.classes[k], float(p[k]),
-                                    top_k(p, self.classes), p, latency, True, "raw", request.t_arrival, motion))
+                                    top_k(p, self.classes), p, latency, True, "raw", request.t_arrival, w.motion))
         return preds

@@ -37,17 +37,33 @@ def make_features(x: np.ndarray, features=("joint",)) -> np.ndarray:
     unknown = set(features) - set(FEATURES)
     if unknown:
         raise ValueError(f"unknown input features {sorted(unknown)}; known: {FEATURES}")
-    out = []
-    for name in features:
+    x = np.asarray(x)
+    T, N = x.shape[0], x.shape[1]
+    out = np.empty((3 * len(features), T, N), np.float32)
+    if x.dtype == np.float32 and x.ndim == 3 and x.shape[2] == 3:
+        # the live pipeline builds one of these per person per inference: channel-first joints once, then bones
+        # and velocities as whole-row differences of them, written in place (the same float32 differences)
+        xt = np.ascontiguousarray(x.transpose(2, 0, 1))
+        for k, name in enumerate(features):
+            dst = out[3 * k : 3 * k + 3]
+            if name == "joint":
+                dst[...] = xt
+            elif name == "bone":
+                np.subtract(xt, xt.take(_PARENTS, axis=2), out=dst)
+            else:
+                np.subtract(xt[:, 1:], xt[:, :-1], out=dst[:, :-1])
+                dst[:, -1:] = 0
+        return out
+    for k, name in enumerate(features):  # other dtypes: differences in x's own precision, then one cast
+        dst = out[3 * k : 3 * k + 3].transpose(1, 2, 0)  # (T, N, 3) view of this group
         if name == "joint":
-            f = x
+            dst[...] = x
         elif name == "bone":
-            f = x - x[:, _PARENTS]
+            dst[...] = x - x[:, _PARENTS]
         else:
-            f = np.zeros_like(x)
-            f[:-1] = x[1:] - x[:-1]
-        out.append(np.transpose(f, (2, 0, 1)))
-    return np.ascontiguousarray(np.concatenate(out, axis=0), dtype=np.float32)
+            dst[:-1] = x[1:] - x[:-1]
+            dst[-1:] = 0
+    return out
 
 
 def num_channels(features) -> int:
