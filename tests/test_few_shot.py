@@ -186,3 +186,21 @@ def test_results_page_table_from_the_json(report, tmp_path):
     rows = [line for line in lines if line.startswith("| 1 |") or line.startswith("| 3 |")]
     knn = report["summary"]["3"]["knn"]
     assert len(rows) == 2 and f"{100 * knn['mean']:.1f}% ± {100 * knn['sd']:.1f}" in rows[1]
+
+
+def test_a_new_fine_tuning_recipe_reuses_only_the_runs_it_cannot_change(tmp_path):
+    import json
+
+    from kinact.core.bench.few_shot import _load_done
+
+    base = {"checkpoint": "m.safetensors", "checkpoint_bytes": 1, "finetune_overrides": {}, "scratch_overrides": {},
+            "scratch_epochs": 30, "train_persons": ["1"], "test_persons": ["2"], "clips": 4}
+    log = tmp_path / "runs.jsonl"
+    log.write_text("".join(json.dumps({"settings": base, "method": m, "k": 1, "draw": 0, "run": {"method": m}}) + "\n"
+                           for m in ("finetune", "scratch", "knn")) + "{cut by a kill\n")
+    assert set(_load_done(str(log), base)) == {("finetune", 1, 0), ("scratch", 1, 0), ("knn", 1, 0)}
+    new_ft = {**base, "finetune_overrides": {"optim.body_lr_scale": 1.0}}
+    assert set(_load_done(str(log), new_ft)) == {("scratch", 1, 0), ("knn", 1, 0)}
+    new_scratch = {**base, "scratch_epochs": 60}
+    assert set(_load_done(str(log), new_scratch)) == {("finetune", 1, 0), ("knn", 1, 0)}
+    assert _load_done(str(log), {**base, "clips": 5}) == {}  # other data: nothing is reused

@@ -124,7 +124,18 @@ def _environment() -> dict:
             "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform()}
 
 
+#: settings a method's result does not depend on, so changing them does not redo that method's runs
+_IRRELEVANT = {"finetune": ("scratch_overrides", "scratch_epochs"), "scratch": ("finetune_overrides",),
+               "knn": ("finetune_overrides", "scratch_overrides", "scratch_epochs")}
+
+
+def _relevant(settings: dict, method: str) -> dict:
+    return {k: v for k, v in settings.items() if k not in _IRRELEVANT.get(method, ())}
+
+
 def _load_done(path: str, settings: dict) -> dict:
+    """Finished runs of `path` whose settings match, per method: trying another fine-tuning recipe reuses the
+    scratch and 1-NN runs, which it cannot change."""
     done = {}
     if os.path.isfile(path):
         with open(path) as f:
@@ -133,7 +144,8 @@ def _load_done(path: str, settings: dict) -> dict:
                     r = json.loads(line)
                 except json.JSONDecodeError:  # a line cut by a kill: that run is simply redone
                     continue
-                if r.get("settings") == settings:
+                if isinstance(r.get("settings"), dict) and \
+                        _relevant(r["settings"], r.get("method")) == _relevant(settings, r.get("method")):
                     done[(r["method"], r["k"], r["draw"])] = r["run"]
     return done
 
