@@ -201,6 +201,8 @@ def test_a_new_fine_tuning_recipe_reuses_only_the_runs_it_cannot_change(tmp_path
     assert set(_load_done(str(log), base)) == {("finetune", 1, 0), ("scratch", 1, 0), ("knn", 1, 0)}
     new_ft = {**base, "finetune_overrides": {"optim.body_lr_scale": 1.0}}
     assert set(_load_done(str(log), new_ft)) == {("scratch", 1, 0), ("knn", 1, 0)}
+    new_default = {**base, "finetune_optim": {"body_lr_scale": 1.0}}  # the default recipe itself changed
+    assert set(_load_done(str(log), new_default)) == {("scratch", 1, 0), ("knn", 1, 0)}
     new_scratch = {**base, "scratch_epochs": 60}
     assert set(_load_done(str(log), new_scratch)) == {("finetune", 1, 0), ("knn", 1, 0)}
     assert _load_done(str(log), {**base, "clips": 5}) == {}  # other data: nothing is reused

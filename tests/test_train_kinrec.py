@@ -296,7 +296,7 @@ def test_finetune_config_defaults(scratch, tmp_path):
     src = tiny_checkpoint(tmp_path / "src.safetensors", classes=("x", "y"))
     cfg = build_config(None, src)
     o = cfg.optim
-    assert (o.optimizer, o.lr, o.body_lr_scale, o.epochs, cfg.data.dataset) == ("adamw", 1e-3, 0.1, 30, "kinrec")
+    assert (o.optimizer, o.lr, o.body_lr_scale, o.epochs, cfg.data.dataset) == ("adamw", 1e-3, 1.0, 30, "kinrec")
     assert cfg.data.no_action is False and cfg.input.frames == 16 and cfg.model["in_channels"] == 9
     assert cfg.augment == AugmentRecipe.from_dict(OURS["augment"])  # nothing recorded: the ours recipe
     again = build_config(None, scratch["checkpoint"])  # a kinrec checkpoint records its augmentation

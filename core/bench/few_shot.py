@@ -22,6 +22,7 @@ epoch (nothing here reads a curve, so nothing can be chosen on it). Finished run
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -125,8 +126,8 @@ def _environment() -> dict:
 
 
 #: settings a method's result does not depend on, so changing them does not redo that method's runs
-_IRRELEVANT = {"finetune": ("scratch_overrides", "scratch_epochs"), "scratch": ("finetune_overrides",),
-               "knn": ("finetune_overrides", "scratch_overrides", "scratch_epochs")}
+_IRRELEVANT = {"finetune": ("scratch_overrides", "scratch_epochs"), "scratch": ("finetune_overrides", "finetune_optim"),
+               "knn": ("finetune_overrides", "finetune_optim", "scratch_overrides", "scratch_epochs")}
 
 
 def _relevant(settings: dict, method: str) -> dict:
@@ -183,7 +184,8 @@ def run_few_shot(data_dir, checkpoint, work, shots=SHOTS, draws: int = DRAWS, tr
     if other := [p for p in persons if p not in train_p and p not in test_p]:
         raise KinactError(f"persons {', '.join(other)} are in neither the training nor the test persons")
     settings = {"checkpoint": checkpoint, "checkpoint_bytes": os.path.getsize(checkpoint),
-                "finetune_overrides": finetune_overrides or {}, "scratch_overrides": scratch_overrides or {},
+                "finetune_overrides": finetune_overrides or {}, "finetune_optim": dataclasses.asdict(ft_cfg.optim),
+                "scratch_overrides": scratch_overrides or {},
                 "scratch_epochs": int(scratch_epochs), "train_persons": train_p, "test_persons": test_p,
                 "clips": len(data.clips)}
     actions = data.actions()
