@@ -158,6 +158,9 @@ def test_end_updates_lets_an_end_wait_longer_than_a_start():
     det = EventDetector(CLASSES, EventConfig(min_updates=1, end_updates=3, alpha=1.0, no_action="no_action"))
     events, decisions = run(det, [scores(0.0)] + [scores(0.9)] + [scores(0.0)] * 4)
     assert [(e.kind, e.t) for e in events] == [("start", pytest.approx(0.1)), ("end", pytest.approx(0.4))]
+    # while the end waits, the action still runs but says it is ending (a display fades it)
+    assert [(d.label, d.state) for d in decisions[1:5]] == [
+        ("wave", "action"), ("wave", "ending"), ("wave", "ending"), (None, "no_action")]
 
 
 def test_no_action_margin_lets_a_rising_action_start_before_no_action_has_decayed():

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # duck-typed at run time: importing the pipeline would pull s
     from kinact.core.pipeline.worker import Prediction
 
 NO_ACTION, NOT_CLASSIFIABLE = "no action", "not classifiable"
-_HINTS = {"low_motion": "little motion", "uncertain": "uncertain", "raw": "raw score"}
+_HINTS = {"low_motion": "little motion", "uncertain": "uncertain", "raw": "raw score", "ending": "ending"}
 _STYLE = """
 QWidget#predictionPanel, QWidget#rowsHost { background: rgb(22, 24, 30); }
 QFrame#personRow { background: rgb(30, 33, 42); border-radius: 4px; }
@@ -124,7 +124,9 @@ class PersonRow(QtWidgets.QFrame):
         if self.action.text() != headline:
             self.action.setText(headline)
         rgb = colors.class_color(action, self.panel.classes) if action else (130, 136, 150)
-        style = f"color: rgb{rgb};" + ("" if action else " font-style: italic;")
+        if action and pred.state == "ending":  # held only until the end rule lets go: faded, not news
+            rgb = tuple(int(0.45 * c + 0.55 * 70) for c in rgb)
+        style = f"color: rgb{rgb};" + ("" if action and pred.state != "ending" else " font-style: italic;")
         if style != self.action.styleSheet():  # re-styling re-polishes the widget: only on change
             self.action.setStyleSheet(style)
         self.confidence.setText(f"{pred.confidence:.0%}" if action else "")

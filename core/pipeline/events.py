@@ -78,7 +78,7 @@ class Decision:
 
     label: str | None  # the running action, None when there is none
     confidence: float  # smoothed score of `label`, or of the top class when no action runs
-    state: str  # "action", "no_action", "low_motion", "uncertain" or "unclassifiable"
+    state: str  # "action", "ending" (running, score below exit), "no_action", "low_motion", "uncertain", "unclassifiable"
     scores: np.ndarray | None  # smoothed (K,) scores; None before any classifiable window
     top5: list[tuple[str, float]] = field(default_factory=list)
     events: list[ActionEvent] = field(default_factory=list)
@@ -238,7 +238,10 @@ class EventDetector:
             order = np.argsort(-s)[:5]
             top5 = [(self.classes[i], float(s[i])) for i in order]
         if p.active is not None:
-            return Decision(self.classes[p.active], float(s[p.active]), "action", s, top5, events)
+            # still running, but its own score has dropped below `exit`: the end waits for `end_updates` (or
+            # `min_duration`). Said so, so a display can fade the label instead of showing "clap 2%" as news.
+            state = "action" if s[p.active] >= self.config.exit else "ending"
+            return Decision(self.classes[p.active], float(s[p.active]), state, s, top5, events)
         conf = float(s.max()) if s is not None else 0.0
         state = reason if reason != "action" else "uncertain"  # a change still waiting for min_updates
         return Decision(None, conf, state, s, top5, events)
