@@ -109,10 +109,30 @@ def engine_section(bench: Path) -> list[str]:
         c = rt.get("cost_ratio") or {}
         out += ["", f"Cost of {c.get('people', ['?', '?'])[-1]} bodies over 1 (per-stride inference, batched): "
                 f"**{c.get('infer_median', float('nan')):.2f}×** (goal ≤ {c.get('goal')}).", ""]
+    soak = load("soak.json")
+    if soak:
+        st, rss, dr = soak["settings"], soak["rss_mb"], soak["dropped_frames"]
+        out += [f"`kinact bench soak --threads 1 --json --out bench/soak.json`: {soak['wall_s'] / 60:.0f} minutes of wall "
+                f"time replaying a {st['people']}-person scene at {st['speed']:g}× through the threaded runner (stride "
+                f"{st['stride']}, {soak['stream_s'] / 3600:.1f} h of stream, {soak['frames_seen']:,} frames): resident "
+                f"memory {rss['after_warmup']:.1f} → {rss['end']:.1f} MB after the warm-up "
+                f"(**{soak['rss_growth_pct']:+.2f}%**, goal ≤ 5%; slope {soak['rss_slope_mb_per_hour']:+.2f} MB/h), "
+                f"dropped frames **{dr['total']}** (capture {dr['capture']}, recorder {dr['recorder']}), dropped "
+                f"windows {soak['dropped_windows']} (an inference step overwritten by a newer one while the model was "
+                f"busy, by design), frame→result p50/p95 {soak['latency_ms']['p50']:.1f} / "
+                f"{soak['latency_ms']['p95']:.1f} ms.", ""]
+    gui = load("gui_render.json")
+    if gui:
+        r = gui["render"]
+        out += [f"`kinact screenshot --out FILE.png --seconds 20 > bench/gui_render.json` (the app offscreen, replaying "
+                f"the demo with depth and inference): **{r['fps']:.1f} frames drawn per second** (source "
+                f"{gui['capture_fps']:.1f} fps), GUI-thread time per drawn frame {r['median_ms']:.1f} ms median / "
+                f"{r['p95_ms']:.1f} ms p95 (budget 33 ms), inference {gui['inference_ms']:.1f} ms per step.", ""]
     if len(out) == 2:
         return []
-    return out + ["These were measured on the 2-core development machine while a training run shared the CPU; "
-                  "rerun the commands above on an idle machine for cleaner absolute numbers.", ""]
+    return out + ["Latency and pipeline numbers were measured on the idle 2-core development machine (load average "
+                  "under 1, see each JSON's environment); stream-eval, soak and GUI numbers while one other job "
+                  "shared the CPU.", ""]
 
 
 def score_fusion_section(bench: Path) -> list[str]:
