@@ -55,3 +55,23 @@ def test_headless_without_a_shipped_model_says_how_to_get_one(tmp_path, capsys, 
     monkeypatch.setenv("KINACT_MODEL", str(tmp_path / "missing.safetensors"))
     assert main(["run", "--headless", "--source", "synthetic"]) == 2
     assert "kinact train" in capsys.readouterr().err
+
+
+def test_headless_stops_quietly_when_the_reader_goes_away(tmp_path):
+    # `kinact run --headless | head -2`: a closed pipe ends the run with exit 0 and no traceback, and the runner stops
+    import subprocess
+    import sys
+
+    ckpt = tiny_checkpoint(tmp_path / "tiny.safetensors")
+    rec = waving_recording(tmp_path / "one.kinrec", seconds=20.0)
+    code = ("import sys; from kinact.app.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    p = subprocess.Popen([sys.executable, "-c", code, "run", "--headless", "--source", f"replay:{rec}",
+                          "--model", ckpt, "--speed", "1", "--stride", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    assert json.loads(first)["type"] == "start"
+    p.stdout.close()  # the reader leaves while predictions keep coming
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err.decode()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err

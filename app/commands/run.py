@@ -107,15 +107,32 @@ def run_headless(args) -> int:
                 sys.stdout.flush()
     except KeyboardInterrupt:
         pass
+    except BrokenPipeError:  # the reader went away (`kinact run --headless | head`): stop quietly, like Unix tools
+        _silence_stdout()
+        return 0
     finally:
         runner.stop()
         if recorder is not None:
-            runner.wait_recorder(10.0)
+            runner.wait_recorder(10.0)  # a recording is finished whatever happened to stdout
     st = runner.status()
-    print(json.dumps({"type": "end", "state": st.state, "frames": st.frames_seen,
-                      "dropped_windows": st.dropped_windows, "dropped_recorder_frames": st.dropped_recorder_frames,
-                      "latency_ms": runner.latency(), "error": st.error, "notice": st.notice}), flush=True)
+    try:
+        print(json.dumps({"type": "end", "state": st.state, "frames": st.frames_seen,
+                          "dropped_windows": st.dropped_windows, "dropped_recorder_frames": st.dropped_recorder_frames,
+                          "latency_ms": runner.latency(), "error": st.error, "notice": st.notice}), flush=True)
+    except BrokenPipeError:
+        _silence_stdout()
     return 2 if st.state == "error" else 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise a second BrokenPipeError."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _is_file_source(spec: str) -> bool:
