@@ -24,6 +24,7 @@ import numpy as np
 
 from kinact.core.errors import BadInputError
 from kinact.core.frames import Sample
+from kinact.core.skeleton_norm import valid_mask
 
 from .text import read_ascii
 
@@ -83,8 +84,7 @@ def read_array(path: str | os.PathLike) -> np.ndarray:
 
 def present_confidence(joints: np.ndarray) -> np.ndarray:
     """1.0 where a joint has a position (finite, not the all-zero placeholder), else 0.0 (module docstring)."""
-    ok = np.isfinite(joints).all(-1) & (np.abs(joints).sum(-1) > 0)
-    return np.ascontiguousarray(ok.astype(np.float32))
+    return np.ascontiguousarray(valid_mask(joints).astype(np.float32))
 
 
 def read_sample(path: str | os.PathLike) -> Sample:
