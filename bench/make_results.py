@@ -155,6 +155,23 @@ def score_fusion_section(bench: Path) -> list[str]:
     return out + [""]
 
 
+def train_cost_section(bench: Path, missing_names: set) -> list[str]:
+    """Why rows are still empty: the measured cost of training them here (bench/train_cost.py)."""
+    path = bench / "train_cost.json"
+    if not path.exists():
+        return []
+    d = json.loads(path.read_text())
+    missing = [r for r in d["rows"] if r["config"] in missing_names]
+    if not missing:
+        return []
+    costs = "; ".join(f"`{r['config']}` {r['estimated_minutes_per_seed'] / 60:.1f} h" for r in missing)
+    return [f"Rows not run yet cost too much CPU for a 2-core session: `python bench/train_cost.py CONFIGS "
+            f"--threads {d['threads']} --out bench/train_cost.json` times real training steps of each config's own "
+            f"network and extrapolates to a full run (a lower bound, without data loading): {costs} per seed on "
+            f"{d['threads']} CPU thread(s), load average {d['environment']['loadavg'][0]:.1f}. They need a GPU (the configs run there unchanged: `kinact train` uses "
+            "CUDA when present); none was lent to these sessions.", ""]
+
+
 def fewshot_section(bench: Path) -> list[str]:
     """The few-shot table from the JSON `kinact bench few-shot --out bench/fewshot_msr.json` wrote."""
     path = bench / "fewshot_msr.json"
@@ -230,6 +247,8 @@ def main() -> int:
         lines.append("")
         if title in NOTES:
             lines += [NOTES[title], ""]
+        if title.startswith("Table 2"):
+            lines += train_cost_section(Path(a.bench), {n for n, _ in items if n not in found})
         if title.startswith("Fusion"):
             lines += score_fusion_section(Path(a.bench))
     lines += engine_section(Path(a.bench))
