@@ -262,3 +262,40 @@ def test_train_cli_summary_has_a_knn_baseline_on_the_model_input(tmp_path, monke
         assert _run_cli("train", [str(path), "--data", root, "--out", str(tmp_path / name), "--quiet"]) == 0
         summary = json.loads((tmp_path / name / "summary.json").read_text())
         assert summary["knn_on"] == knn_on and 0.0 <= summary["knn_baseline"] <= 1.0
+
+
+def test_train_cli_keeps_earlier_seeds_of_the_same_config_in_the_summary(tmp_path):
+    """`--seed 0` then `--seed 1` ends with both seeds in summary.json; a changed config starts afresh."""
+    root = write_fake_utd(tmp_path / "utd", subjects=(1, 2), trials=(1,))
+    cfg = tiny_config(**{"data.train_subjects": [1], "data.test_subjects": [2], "optim.epochs": 1})
+    path = tmp_path / "c.toml"
+    path.write_text(_toml(cfg))
+    out = tmp_path / "run"
+    for seed in ("0", "1"):
+        assert _run_cli("train", [str(path), "--data", root, "--out", str(out), "--seed", seed, "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(summary["seeds"]) == ["0", "1"]
+    accs = [v["test_accuracy"] for v in summary["seeds"].values()]
+    assert summary["test_accuracy_mean"] == pytest.approx(sum(accs) / 2)
+    # a changed config retrained in the same folder does not inherit the old config's seed 1
+    cfg["optim"]["lr"] = 0.02
+    path.write_text(_toml(cfg))
+    assert _run_cli("train", [str(path), "--data", root, "--out", str(out), "--seed", "0", "--no-resume",
+                              "--quiet"]) == 0
+    assert sorted(json.loads((out / "summary.json").read_text())["seeds"]) == ["0"]
+
+
+def test_score_fusion_drops_a_no_action_column_and_renormalises():
+    """A no-action model fuses with a plain one over their shared actions; other class differences refuse."""
+    import torch
+
+    from kinact.core.errors import KinactError
+    from kinact.core.training.evaluate import _shared_action_classes
+
+    plain = ("keys", torch.tensor([[0.2, 0.8]]))
+    with_na = ("keys", torch.tensor([[0.3, 0.1, 0.6]]))  # mostly "nothing", but a over b
+    runs, classes = _shared_action_classes([plain, with_na], [["a", "b"], ["a", "b", "none"]], [None, "none"])
+    assert classes == ["a", "b"]
+    assert torch.allclose(runs[1][1], torch.tensor([[0.75, 0.25]])) and runs[0][1] is plain[1]
+    with pytest.raises(KinactError, match="share one class list"):
+        _shared_action_classes([plain, with_na], [["a", "b"], ["a", "c", "none"]], [None, "none"])

@@ -43,6 +43,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--draw", type=int, default=0, metavar="N", help="seed of the --shots draw (default 0)")
 
 
+def merge_earlier_seeds(path: str, seeds_now: dict, fingerprint: str, epochs: int) -> dict:
+    """This run's seeds plus those an earlier `kinact train` of the same config wrote to the same summary.
+
+    Seeds are often trained one command at a time (`--seed 0`, later `--seed 1`); each used to overwrite
+    summary.json with its own seed only, losing the others from the table. An earlier seed is kept only when
+    that summary records the same config fingerprint and epoch count (what changes a result) and its
+    checkpoint is still there; a seed trained again now replaces its earlier entry.
+    """
+    try:
+        with open(path) as f:
+            earlier = json.load(f)
+    except (OSError, ValueError):
+        return dict(seeds_now)
+    if earlier.get("config_fingerprint") != fingerprint or earlier.get("epochs") != epochs:
+        return dict(seeds_now)
+    kept = {k: v for k, v in (earlier.get("seeds") or {}).items()
+            if k not in seeds_now and isinstance(v, dict) and os.path.isfile(str(v.get("checkpoint", "")))}
+    return dict(sorted({**kept, **seeds_now}.items(), key=lambda kv: int(kv[0])))
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -108,23 +128,25 @@ def run(args) -> int:
         test_set = load_sequences(d.dataset, args.data, d.test_subjects, norm)
         knn_on = "normalised joints"
         knn = knn_baseline(train_set, test_set, frames=cfg.input.frames)
-    accs = np.array([r["test_accuracy"] for r in results], dtype=float)
+    path = os.path.join(args.out, "summary.json")
+    seeds_now = {str(r["seed"]): {k: r[k] for k in ("test_accuracy", "val_accuracy", "train_accuracy",
+                                                    "train_seconds", "wall_seconds", "checkpoint",
+                                                    "no_action_recall") if k in r}
+                 for r in results}
+    seeds_all = merge_earlier_seeds(path, seeds_now, cfg.fingerprint(), cfg.optim.epochs)
+    accs = np.array([s["test_accuracy"] for s in seeds_all.values()], dtype=float)
     summary = {
         "config": cfg.name, "config_path": os.path.abspath(args.config), "dataset": d.dataset,
         "modality": d.modality, "train_subjects": d.fit_subjects, "val_subjects": d.val_subjects,
         "test_subjects": d.test_subjects, "epochs": cfg.optim.epochs,
-        "seeds": {str(r["seed"]): {k: r[k] for k in ("test_accuracy", "val_accuracy", "train_accuracy",
-                                                     "train_seconds", "wall_seconds", "checkpoint",
-                                                     "no_action_recall") if k in r}
-                  for r in results},
+        "config_fingerprint": cfg.fingerprint(), "seeds": seeds_all,
         "test_accuracy_mean": float(accs.mean()),
         "test_accuracy_std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,
         "test_accuracy_min": float(accs.min()), "test_accuracy_max": float(accs.max()),
         "knn_baseline": knn, "knn_on": knn_on, "num_parameters": results[0]["num_parameters"],
-        "train_seconds_total": float(sum(r["train_seconds"] for r in results)),
+        "train_seconds_total": float(sum(s["train_seconds"] for s in seeds_all.values())),
         "overrides": overrides,
     }
-    path = os.path.join(args.out, "summary.json")
     with open(path + ".partial", "w") as f:
         json.dump(summary, f, indent=1)
     os.replace(path + ".partial", path)

@@ -191,6 +191,25 @@ def knn_for_checkpoint(ckpt_path, data_root, dataset: str | None = None) -> floa
     return knn_baseline(train, test, frames=int(meta.frames))
 
 
+def _shared_action_classes(runs, class_lists, no_actions):
+    """Score every run over one class list: a model with a trailing no-action class may be fused with one
+    without it (the shipped skeleton model with a depth model). Its no-action column is dropped and the rest
+    renormalised, i.e. its scores given that some action is happening, which is what the evaluated clips are.
+    Any other difference in the class lists is an error."""
+    actions = [c[:-1] if na and c and c[-1] == na else c for c, na in zip(class_lists, no_actions)]
+    if any(a != actions[0] for a in actions[1:]):
+        raise KinactError("checkpoints to fuse must share one class list")
+    if all(c == class_lists[0] for c in class_lists[1:]):
+        return runs, class_lists[0]
+    out = []
+    for (seqs, probs), c, a in zip(runs, class_lists, actions):
+        if len(c) != len(a):
+            probs = probs[:, :len(a)]
+            probs = probs / probs.sum(1, keepdim=True).clamp_min(1e-12)
+        out.append((seqs, probs))
+    return out, actions[0]
+
+
 def fuse_checkpoints(ckpts, data_root, mode: str = "average", split: str = "test", dataset: str | None = None,
                      weights=None) -> dict:
     """Late fusion of separately trained models' softmax scores on the samples they all have."""
@@ -200,16 +219,15 @@ def fuse_checkpoints(ckpts, data_root, mode: str = "average", split: str = "test
         raise KinactError(f"unknown fusion mode {mode!r}; choose one of {', '.join(FUSION_MODES)}")
     if len(ckpts) < 2:
         raise KinactError("score fusion needs at least two checkpoints")
-    runs, class_lists = [], []
+    runs, class_lists, extras = [], [], []
     for path in ckpts:
         model, modality, seqs, meta = _load_for_eval(path, data_root, split, dataset)
         runs.append((seqs, _probabilities(model, modality, seqs, meta)))
         class_lists.append(list(meta.classes))  # a no-action class, if any, included
-    classes = class_lists[0]
+        extras.append(meta.no_action)
+    runs, classes = _shared_action_classes(runs, class_lists, extras)
     common = set(runs[0][0].keys)
-    for (seqs, _), other in zip(runs[1:], class_lists[1:]):
-        if other != classes:
-            raise KinactError("checkpoints to fuse must share one class list")
+    for seqs, _ in runs[1:]:
         common &= set(seqs.keys)
     keys = [k for k in runs[0][0].keys if k in common]
     if not keys:
