@@ -44,10 +44,11 @@ META_KEY = "kinact.meta"
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    # the ufuncs' own reductions: what z.max / z.sum call, without their Python wrappers (runs every inference)
     z = np.asarray(logits, dtype=np.float32)
-    z = z - z.max(axis=-1, keepdims=True)
+    z = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
+    z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
 
 
@@ -88,6 +89,9 @@ class Predictor:
         self.model = model  # the torch module for torch backends, None for onnxruntime
         self.session = None  # the onnxruntime.InferenceSession for onnx backends
         self._run = run  # tuple of float32 arrays in input_spec order -> (B, K) logits as numpy
+        # what `_arrays` checks every call, worked out once: the input names and each input's shape without batch
+        self._shapes = {n: tuple(int(d) for d in s[1:]) for n, s in self.input_spec.items()}
+        self._skeleton_only = list(self.input_spec) == ["skeleton"]
 
     # ------------------------------------------------------------------------------------------ building
 
@@ -175,10 +179,17 @@ class Predictor:
         options = session_options(ort, threads)
         session, onnx_path = _onnx_session(path, meta, model, spec, options, providers)
         names = list(spec)
-        output = session.get_outputs()[0].name
+        output = [session.get_outputs()[0].name]
+        # On the CPU, the C++ session under onnxruntime's Python `run` directly: that wrapper only re-checks the
+        # input names (`_arrays` has) and handles a failing GPU provider, and costs a few microseconds per call.
+        direct = getattr(getattr(session, "_sess", None), "run", None) if name == "onnxruntime-cpu" else None
 
-        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-            return session.run([output], dict(zip(names, arrays)))[0]
+        if direct is not None:
+            def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+                return direct(output, dict(zip(names, arrays)), None)[0]
+        else:
+            def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+                return session.run(output, dict(zip(names, arrays)))[0]
 
         p = cls(meta, spec, name, run, path=path, onnx_path=onnx_path)
         p.session = session
@@ -193,18 +204,18 @@ class Predictor:
     def _arrays(self, inputs: Mapping[str, Any]) -> tuple[np.ndarray, ...] | None:
         if not isinstance(inputs, Mapping):
             raise TypeError(f"predict takes a dict {{input name: array}} with {list(self.input_spec)}")
-        missing = [n for n in self.input_spec if n not in inputs]
-        extra = [n for n in inputs if n not in self.input_spec]
-        if missing or extra:
+        if inputs.keys() != self._shapes.keys():
+            missing = [n for n in self.input_spec if n not in inputs]
+            extra = [n for n in inputs if n not in self.input_spec]
             raise BadInputError(self.path, f"the model takes inputs {list(self.input_spec)}; missing {missing}, "
                                            f"unexpected {extra}")
         arrays, batch = [], None
-        for name, shape in self.input_spec.items():
+        for name, want in self._shapes.items():
             x = inputs[name]
-            if hasattr(x, "detach"):  # a torch tensor
-                x = x.detach().cpu().numpy()
-            x = np.asarray(x)
-            want = tuple(int(d) for d in shape[1:])
+            if type(x) is not np.ndarray:
+                if hasattr(x, "detach"):  # a torch tensor
+                    x = x.detach().cpu().numpy()
+                x = np.asarray(x)
             if x.ndim == len(want):
                 x = x[None]
             if x.ndim != len(want) + 1 or tuple(x.shape[1:]) != want:
@@ -231,7 +242,7 @@ class Predictor:
 
     def predict_skeleton(self, x) -> np.ndarray:
         """predict({"skeleton": x}) for models whose only input is the skeleton window (B, C, T, N)."""
-        if list(self.input_spec) != ["skeleton"]:
+        if not self._skeleton_only:
             raise KinactError(f"{self.path}: the model takes {list(self.input_spec)}, not a skeleton alone; "
                               "use predict({name: array})")
         return self.predict({"skeleton": x})

@@ -22,6 +22,7 @@ SHOULDER_L = CANONICAL.index("shoulder_left")
 SHOULDER_R = CANONICAL.index("shoulder_right")
 HIP_L = CANONICAL.index("hip_left")
 HIP_R = CANONICAL.index("hip_right")
+_XYZ = np.tile(np.arange(3), CANONICAL.num_joints)  # x y z x y z …: a point's coordinates repeated once per joint
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,12 @@ def centre(joints: np.ndarray, mode: str = "first_frame") -> np.ndarray:
     if mode == "none":
         return joints
     if mode == "first_frame":
+        if joints.ndim == 3 and joints.shape[0] and joints.shape[1:] == (CANONICAL.num_joints, 3) \
+                and joints.flags.c_contiguous:
+            # each frame as one row minus the hip repeated per joint: the same subtractions as broadcasting the
+            # (1, 1, 3) hip, but in rows of 60 rather than 3 (numpy's per-row cost dominates rows that short)
+            flat = joints.reshape(joints.shape[0], -1)
+            return (flat - flat[0, 3 * HIP : 3 * HIP + 3].take(_XYZ)).reshape(joints.shape)
         return joints - joints[:1, HIP : HIP + 1]
     if mode == "per_frame":
         return joints - joints[:, HIP : HIP + 1]
@@ -131,10 +138,16 @@ def row_norms(v: np.ndarray) -> np.ndarray:
 
 def torso_length(joints: np.ndarray) -> float:
     """Mean hip-centre to shoulder-centre distance; a body-size unit that survives arm and leg motion."""
-    d = row_norms(joints[:, SHOULDER_CENTRE] - joints[:, HIP])
-    total = d.sum()
+    v = joints[:, SHOULDER_CENTRE] - joints[:, HIP]
+    if v.dtype.kind == "f":  # row_norms inline, squaring in place: this runs for every window of every person
+        v *= v
+        d = np.sqrt(np.add.reduce(v, axis=-1))
+    else:
+        d = row_norms(v)
+    total = np.add.reduce(d)
     if d.size and math.isfinite(total):  # the usual case: np.mean's sum and division, without the filtering copy
-        return float(total.dtype.type(total / np.intp(d.size)))
+        # np.mean divides in double (float32 / intp promotes to float64) and casts back: the same, on Python floats
+        return float(total.dtype.type(float(total) / d.size))
     d = d[np.isfinite(d)]
     return float(np.mean(d)) if d.size else 1.0
 
@@ -146,8 +159,9 @@ def scale_by_torso(joints: np.ndarray) -> np.ndarray:
 
 def facing_angle(joints: np.ndarray) -> float:
     """Angle (radians) about the vertical axis of the mean shoulder+hip left→right line, 0 when facing the camera."""
-    across = (joints[:, SHOULDER_R] - joints[:, SHOULDER_L]) + (joints[:, HIP_R] - joints[:, HIP_L])
-    total = across.sum(0)
+    across = joints[:, SHOULDER_R] - joints[:, SHOULDER_L]
+    across += joints[:, HIP_R] - joints[:, HIP_L]
+    total = np.add.reduce(across, axis=0)
     if any(map(math.isnan, total.tolist())):  # some NaN (or inf - inf): let nanmean sort it out
         v = np.nanmean(across, axis=0)
     else:  # no NaN anywhere, so nanmean would divide this very sum by the (integer) row count, as here
@@ -158,7 +172,7 @@ def facing_angle(joints: np.ndarray) -> float:
 def rotate_about_vertical(joints: np.ndarray, angle: float) -> np.ndarray:
     """Rotate by `angle` about the y axis (x toward z): used to undo `facing_angle` and for augmentation."""
     c, s = np.cos(angle), np.sin(angle)
-    rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]], dtype=np.float32)
+    rot = np.array((c, 0.0, s, 0.0, 1.0, 0.0, -s, 0.0, c), dtype=np.float32).reshape(3, 3)
     joints = np.asarray(joints)
     # one (N, 3) @ (3, 3) product rather than one tiny product per frame: same sums, half the time
     return (joints.reshape(-1, 3) @ rot.T).reshape(joints.shape)
@@ -191,12 +205,21 @@ def resample(joints: np.ndarray, frames: int) -> np.ndarray:
         return np.repeat(joints, frames, axis=0).astype(np.float32)
     lo, hi, one_minus, w = _resample_plan(int(T), int(frames))
     flat = joints.reshape(T, -1)  # frames × everything else: one long row per frame, the same products
-    out = flat.take(lo, 0) * one_minus + flat.take(hi, 0) * w
+    out = flat.take(lo, 0)
+    if out.dtype in (np.float32, np.float64):  # in place: the products and sum of the line below, fewer copies
+        out *= one_minus
+        later = flat.take(hi, 0)
+        later *= w
+        out += later
+    else:
+        out = out * one_minus + flat.take(hi, 0) * w
     return out.reshape(frames, *joints.shape[1:]).astype(np.float32, copy=False)
 
 
 def normalise(joints: np.ndarray, recipe: NormRecipe, confidence: np.ndarray | None = None) -> np.ndarray:
-    """Canonical (T, 20, 3) metres → (recipe.frames, 20, 3) model-ready joints, always finite."""
+    """Canonical (T, 20, 3) metres → (recipe.frames, 20, 3) model-ready joints, always finite.
+
+    The live pipeline does the same for fully tracked windows in batches (`pipeline.batched`, to the bit)."""
     return resample(normalise_frames(joints, recipe, confidence), recipe.frames)
 
 

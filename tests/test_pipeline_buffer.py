@@ -96,3 +96,15 @@ def test_windows_match_a_plain_list_of_samples_however_the_ring_wraps():
                 np.testing.assert_array_equal(w.joints, np.stack([s[1] for s in sel]))
                 np.testing.assert_array_equal(w.confidence, np.stack([s[2] for s in sel]))
                 assert w.joints.flags.owndata and w.joints.flags.c_contiguous  # copies, not views of the ring
+
+
+def test_a_window_is_all_usable_only_when_every_sample_in_it_was():
+    buf = BodyBuffer(capacity=50)
+    for i in range(60):
+        buf.append(i / 30, *_sample(i), usable=i != 20)  # one sample the tracker found lacking
+    assert buf.window(1.0).all_usable  # t in (29/30, 59/30]: the lacking sample is older
+    assert not buf.window(2.0).all_usable and not buf.window(0.5, now=0.7).all_usable
+    buf.append(59 / 30, *_sample(59))  # not said usable (the default: unknown)
+    assert not buf.window(0.5).all_usable
+    buf.append(0.0, *_sample(0), usable=True)  # a seek back restarts the ring, and what it knew
+    assert buf.window(1.0).all_usable

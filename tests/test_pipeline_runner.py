@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kinact.core.frames import Frame
+from kinact.core.pipeline import batched
 from kinact.core.pipeline.engine import Engine
 from kinact.core.pipeline.events import ActionEvent
 from kinact.core.pipeline.fakes import FakeLiveSource, ListSource, RuleModel, body, pose
@@ -242,11 +243,12 @@ def test_capture_thread_prepares_and_results_equal_the_synchronous_engine():
     assert [key(o) for o in items] == [key(o) for o in expected]
 
 
-def test_a_request_the_capture_thread_could_not_prepare_is_reported_by_inference():
+def test_a_request_the_capture_thread_could_not_prepare_is_reported_by_inference(monkeypatch):
     """Preparing on the capture thread must not turn a bad window into a dead capture loop: the inference thread
     meets the same error and reports it, as it did when it prepared everything itself."""
     engine = Engine(RuleModel(), stride=3)
     engine.worker.skeleton_input = lambda w: 1 / 0
+    monkeypatch.setattr(batched, "skeleton_inputs", lambda *a: 1 / 0)  # where fully tracked windows go instead
     runner = Runner(ListSource(frames(1.5)), engine, speed=0)
     runner.start()
     assert runner.join(5.0)

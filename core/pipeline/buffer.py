@@ -15,6 +15,7 @@ every backend does) in a bounded deque.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -26,11 +27,16 @@ _EPS = 1e-6  # seconds; keeps float rounding (59/30 - 1 vs 29/30) from adding a 
 
 @dataclass
 class BodyWindow:
-    """The last `seconds` of one person: times (T,), canonical joints (T, 20, 3) metres, confidence (T, 20)."""
+    """The last `seconds` of one person: times (T,), canonical joints (T, 20, 3) metres, confidence (T, 20).
+
+    all_usable: every joint of every sample was usable (`skeleton_norm.valid_mask` at confidence 0.5) when it was
+    buffered, as the tracker found when it took it in; False when not, or not known.
+    """
 
     times: np.ndarray
     joints: np.ndarray
     confidence: np.ndarray
+    all_usable: bool = False
 
     def __len__(self) -> int:
         return int(self.times.shape[0])
@@ -51,6 +57,7 @@ class BodyBuffer:
         self._t = np.zeros(2 * self.capacity, np.float64)  # mirrored: see the module docstring
         self._j = np.zeros((2 * self.capacity, num_joints, 3), np.float32)
         self._c = np.zeros((2 * self.capacity, num_joints), np.float32)
+        self._unusable_t = -math.inf  # time of the newest sample not `usable` (see BodyWindow.all_usable)
         self._next = 0  # slot the next sample goes to, in [0, capacity)
         self._size = 0
 
@@ -61,9 +68,10 @@ class BodyBuffer:
     def last_t(self) -> float | None:
         return float(self._t[self._next - 1 + self.capacity]) if self._size else None
 
-    def append(self, t: float, joints: np.ndarray, confidence: np.ndarray) -> None:
+    def append(self, t: float, joints: np.ndarray, confidence: np.ndarray, usable: bool = False) -> None:
         """Add one sample; a timestamp older than the newest (a replay seeked back) restarts the ring, since a
-        window mixing two parts of a recording would describe a motion that never happened."""
+        window mixing two parts of a recording would describe a motion that never happened. usable: every
+        joint of the sample is usable (see BodyWindow.all_usable); windows of such samples skip that check."""
         last = self.last_t
         if last is not None and t < last:
             self.clear()
@@ -72,12 +80,15 @@ class BodyBuffer:
             self._t[k] = t
             self._j[k] = joints
             self._c[k] = confidence
+        if not usable:
+            self._unusable_t = t
         self._next = (i + 1) % self.capacity
         self._size = min(self._size + 1, self.capacity)
 
     def clear(self) -> None:
         self._next = 0
         self._size = 0
+        self._unusable_t = -math.inf
 
     def _span(self) -> tuple[int, int]:
         """[start, stop) of the samples oldest → newest in the mirrored arrays."""
@@ -90,9 +101,11 @@ class BodyBuffer:
         times = self._t[start:stop]
         if now is None:
             now = times[-1] if len(times) else 0.0
-        lo = start + int(np.searchsorted(times, now - seconds + _EPS, side="right"))
-        hi = start + int(np.searchsorted(times, now, side="right"))
-        return BodyWindow(self._t[lo:hi].copy(), self._j[lo:hi].copy(), self._c[lo:hi].copy())
+        lo = start + int(times.searchsorted(now - seconds + _EPS, side="right"))
+        hi = start + int(times.searchsorted(now, side="right"))
+        # every sample usable if the newest one that was not is older than the window (times never go back)
+        return BodyWindow(self._t[lo:hi].copy(), self._j[lo:hi].copy(), self._c[lo:hi].copy(),
+                          bool(hi > lo and self._unusable_t < self._t[lo]))
 
 
 class DepthRing:

@@ -34,7 +34,9 @@ from kinact.core.layouts import get_layout, to_canonical
 from kinact.core.pipeline.buffer import BodyBuffer, DepthRing
 from kinact.core.pipeline.events import ActionEvent, EventConfig, EventDetector
 from kinact.core.pipeline.tracker import Tracker, TrackUpdate
-from kinact.core.pipeline.worker import DepthFn, InferenceWorker, PersonWindow, Prediction, Request
+from kinact.core.pipeline.worker import (
+    MOTION_MIN_CONFIDENCE, DepthFn, InferenceWorker, PersonWindow, Prediction, Request,
+)
 
 Output = Prediction | ActionEvent
 
@@ -49,6 +51,14 @@ class Ingest:
     events: list[ActionEvent] = field(default_factory=list)
 
 
+def _replace(p: Prediction, **changes) -> Prediction:
+    """`dataclasses.replace(p, **changes)` for a Prediction (a plain dataclass: every field in `__init__`, no
+    `__post_init__`), without replace's Python loop over the fields: it ran for every person at every window."""
+    q = object.__new__(Prediction)
+    q.__dict__.update(p.__dict__, **changes)
+    return q
+
+
 class _CanonicalMap:
     """`layouts.to_canonical(joints, layout, confidence)` for one layout, the same operations without looking the
     layout up and rebuilding its arrays for every body of every frame. Odd shapes go to `to_canonical` itself,
@@ -61,14 +71,26 @@ class _CanonicalMap:
         self.idx = np.asarray(lay.canonical_index)
         self.scale = np.float32(lay.metres_per_unit)
         self.signs = np.asarray(lay.axis_signs, dtype=np.float32)
+        # Steps that change nothing are left out: a layout already in canonical order (Kinect v1, the datasets),
+        # metres or axes (multiplying by 1 gives the very same numbers). The copies stay: the source may reuse
+        # its arrays, and the tracker and the buffers keep these.
+        self.reorder = not np.array_equal(self.idx, np.arange(lay.num_joints))
+        self.rescale = float(self.scale) != 1.0
+        self.flip = bool((self.signs != 1.0).any())
 
     def __call__(self, joints, confidence):
         joints = np.asarray(joints)
         if joints.shape[-2:] != self.shape:
             return to_canonical(joints, self.name, confidence)
-        out = joints[..., self.idx, :].astype(np.float32) * self.scale
-        out *= self.signs
-        return out, np.asarray(confidence)[..., self.idx]
+        out = (joints[..., self.idx, :] if self.reorder else joints).astype(np.float32)
+        if self.rescale:
+            out *= self.scale
+        if self.flip:
+            out *= self.signs
+        confidence = np.asarray(confidence)
+        if self.reorder or confidence.shape[-1:] != self.shape[:1]:
+            return out, confidence[..., self.idx]
+        return out, confidence.copy()
 
 
 class Engine:
@@ -142,11 +164,14 @@ class Engine:
         self.frames_seen += 1
         events = self._track_presence(t, upd)
 
+        # The tracker has checked every body's joints; if at least as strictly as motion energy and normalisation
+        # check a window, the buffers keep its verdict and a window's check is a look at its samples' flags.
+        strict = getattr(self.tracker, "min_confidence", 0.0) >= MOTION_MIN_CONFIDENCE
         for tb in upd.bodies:
             buf = self.buffers.get(tb.person)
             if buf is None:
                 buf = self.buffers[tb.person] = BodyBuffer(self._capacity)
-            buf.append(t, tb.joints, tb.confidence)
+            buf.append(t, tb.joints, tb.confidence, strict and tb.usable_joints == len(tb.confidence))
         if self.depth is not None and frame.depth is not None:
             self.depth.append(t, frame.depth)
 
@@ -201,7 +226,7 @@ class Engine:
     def infer(self, request: Request) -> list[Output]:
         """Run the model once for the request's windows (preparing those not yet prepared), then
         smoothing/hysteresis per person."""
-        return self.decide(self.worker.run(request))
+        return self.decide(self.worker.run(request, labels=False))  # decide replaces the raw labels
 
     def decide(self, raw: list[Prediction]) -> list[Output]:
         """The worker's raw predictions → smoothed, hysteresis-filtered predictions and events."""
@@ -212,8 +237,8 @@ class Engine:
                     continue
                 d = self.events.update(p.person, p.t_frame, p.probs if p.classifiable else None, p.motion)
                 out += d.events
-                out.append(dataclasses.replace(p, label=d.label, confidence=d.confidence,
-                                               top5=d.top5 or p.top5, state=d.state, t_published=self.clock()))
+                out.append(_replace(p, label=d.label, confidence=d.confidence, top5=d.top5 or p.top5, state=d.state,
+                                    t_published=self.clock()))
         return out
 
     def feed(self, frame: Frame, t_arrival: float | None = None) -> list[Output]:

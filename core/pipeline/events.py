@@ -99,7 +99,8 @@ def motion_energy(joints: np.ndarray, confidence: np.ndarray | None = None, min_
     """How much a window moves, in metres: the second largest, over joints, of each joint's positional spread
     (norm of its per-axis standard deviation over time). Not a mean: a wave moves two or three joints of
     twenty and a mean would dilute it below sensor jitter. Not the largest: one flickering joint (a foot, an
-    occluded hand) is the commonest sensor glitch, while any real action moves at least two joints together."""
+    occluded hand) is the commonest sensor glitch, while any real action moves at least two joints together.
+    The live pipeline does the same for fully tracked windows in batches (`pipeline.batched`, to the bit)."""
     joints = np.asarray(joints, np.float64)
     T = joints.shape[0]
     if T < 2:
@@ -149,7 +150,9 @@ class EventDetector:
             return np.mean(np.stack(p.history), axis=0)
         if p.smoothed is None:
             return probs.copy()
-        return c.alpha * probs + (1.0 - c.alpha) * p.smoothed
+        out = np.multiply(probs, c.alpha)  # c.alpha * probs + (1 - c.alpha) * smoothed, with one array fewer
+        out += np.multiply(p.smoothed, 1.0 - c.alpha)
+        return out
 
     def update(self, person: int, t: float, probs: np.ndarray | None, motion: float | None = None) -> Decision:
         """One window's scores (None: the body was not classifiable) → the person's decision at time `t`."""
@@ -189,13 +192,14 @@ class EventDetector:
             p.peak = max(p.peak, float(s[p.active]))
         return self._decision(p, reason, events)
 
-    def _best_action(self, s: np.ndarray) -> int:
-        """Highest-scoring class other than the no-action class."""
-        if self._no_action is None:
-            return int(np.argmax(s))
+    def _best_action(self, s: np.ndarray, top: int | None = None) -> int:
+        """Highest-scoring class other than the no-action class. top: int(s.argmax()), when known already."""
+        k = int(s.argmax()) if top is None else top
+        if k != self._no_action:  # the first maximum is an action: masking the no-action class would not move it
+            return k
         masked = s.copy()
         masked[self._no_action] = -np.inf
-        return int(np.argmax(masked))
+        return int(masked.argmax())
 
     def _fast(self, p: _Person, raw: np.ndarray | None, motion: float | None) -> int | None:
         """The action one window's raw scores start (or switch to) at once under `fast_enter`, else None."""
@@ -218,9 +222,9 @@ class EventDetector:
             return None, "unclassifiable"
         if c.motion_threshold > 0 and motion is not None and motion < c.motion_threshold:
             return None, "low_motion"
-        k = int(np.argmax(s))
+        k = int(s.argmax())
         if self._no_action is not None and c.no_action_margin != 0.0:  # margin 0 keeps plain argmax (and ties)
-            best = self._best_action(s)
+            best = self._best_action(s, k)
             k = self._no_action if s[self._no_action] - s[best] > c.no_action_margin else best
         if k == self._no_action:
             return None, "no_action"
@@ -235,14 +239,14 @@ class EventDetector:
         s = p.smoothed
         top5 = []
         if s is not None:
-            order = np.argsort(-s)[:5]
-            top5 = [(self.classes[i], float(s[i])) for i in order]
+            order = (-s).argsort()[:5]  # np.argsort's very sort, as plain Python numbers in one go each
+            top5 = [(self.classes[i], v) for i, v in zip(order.tolist(), s[order].tolist())]
         if p.active is not None:
             # still running, but its own score has dropped below `exit`: the end waits for `end_updates` (or
             # `min_duration`). Said so, so a display can fade the label instead of showing "clap 2%" as news.
             state = "action" if s[p.active] >= self.config.exit else "ending"
             return Decision(self.classes[p.active], float(s[p.active]), state, s, top5, events)
-        conf = float(s.max()) if s is not None else 0.0
+        conf = float(np.maximum.reduce(s, axis=None)) if s is not None else 0.0  # s.max() without its wrapper
         state = reason if reason != "action" else "uncertain"  # a change still waiting for min_updates
         return Decision(None, conf, state, s, top5, events)
 

@@ -33,6 +33,7 @@ from kinact.core.skeleton_norm import row_norms, valid_mask
 HIP = CANONICAL.index("hip_center")
 _BONES = np.array(CANONICAL.bones)
 _BONE_A, _BONE_B = _BONES[:, 0].copy(), _BONES[:, 1].copy()
+_BONE_ENDS = np.concatenate([_BONE_A, _BONE_B])
 _INF = 1e9
 
 
@@ -47,6 +48,7 @@ class TrackedBody:
     classifiable: bool
     primary: bool = False
     body: Body | None = None
+    usable_joints: int = 0  # joints usable at the tracker's min_confidence (see `usable`); the buffers keep it
 
 
 @dataclass
@@ -84,13 +86,19 @@ def hip_position(joints: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.full(3, np.nan)
 
 
-def bone_lengths(joints: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """(19,) canonical bone lengths in metres, NaN where either end is not usable."""
+def bone_lengths(joints: np.ndarray, ok: np.ndarray, count: int | None = None) -> np.ndarray:
+    """(19,) canonical bone lengths in metres, NaN where either end is not usable. count: np.count_nonzero(ok),
+    when the caller has it already."""
     a, b = _BONE_A, _BONE_B
     joints, ok = np.asarray(joints), np.asarray(ok)
-    d = joints.take(a, 0) - joints.take(b, 0)
-    out = row_norms(d).astype(np.float64)
-    if np.count_nonzero(ok) < ok.size:
+    ends = joints.take(_BONE_ENDS, 0)  # both ends of every bone in one gather (the tracker does this per body)
+    d = ends[: len(a)] - ends[len(a) :]
+    if d.dtype.kind == "f":  # `row_norms`, squaring in place
+        d *= d
+        out = np.sqrt(np.add.reduce(d, axis=-1)).astype(np.float64)
+    else:
+        out = row_norms(d).astype(np.float64)
+    if (np.count_nonzero(ok) if count is None else count) < ok.size:
         out[~(ok.take(a) & ok.take(b))] = np.nan
     return out
 
@@ -168,9 +176,13 @@ class Tracker:
                 self._forget(p)
         was_visible = {p for p, tr in self._tracks.items() if tr.visible}
 
-        oks = [usable(b.joints, b.confidence, self.min_confidence) for b in bodies]
-        hips = [hip_position(b.joints, ok) for b, ok in zip(bodies, oks)]
-        bones = [bone_lengths(b.joints, ok) for b, ok in zip(bodies, oks)]
+        counts, hips, known, bones = [], [], [], []  # per body: usable joints, hip, whether it is finite, bones
+        for b in bodies:
+            ok = usable(b.joints, b.confidence, self.min_confidence)
+            counts.append(int(np.count_nonzero(ok)))
+            hips.append(hip_position(b.joints, ok))
+            known.append(_finite(hips[-1]))
+            bones.append(bone_lengths(b.joints, ok, counts[-1]))
         match: dict[int, _Track] = {}
         used: set[int] = set()
 
@@ -180,7 +192,7 @@ class Tracker:
                 if person is None or person in used:
                     continue
                 tr = self._tracks[person]
-                if self._teleported(tr, hips[i], t):  # the id was handed to somebody else
+                if self._teleported(tr, hips[i], t, known[i]):  # the id was handed to somebody else
                     del self._by_sensor[int(b.id)]
                     tr.sensor_id = None
                     continue
@@ -188,7 +200,7 @@ class Tracker:
                 used.add(person)
 
         rest = [i for i in range(len(bodies)) if i not in match]
-        cands = [tr for p, tr in self._tracks.items() if p not in used]
+        cands = [tr for p, tr in self._tracks.items() if p not in used] if rest else []
         if rest and cands:
             cost = np.array([[self._cost(tr, hips[i], bones[i], t, self._sensor_says_new(bodies[i], tr))
                               for tr in cands] for i in rest])
@@ -205,15 +217,15 @@ class Tracker:
                 tr = self._new_track(t, hips[i], bones[i])
                 new.append(tr.person)
             else:
-                self._advance(tr, t, hips[i], bones[i])
+                self._advance(tr, t, hips[i], bones[i], known[i])
             sid = int(b.id)
             if self.trust_ids and sid >= 0 and tr.sensor_id != sid:
                 if tr.sensor_id is not None:
                     self._by_sensor.pop(tr.sensor_id, None)
                 tr.sensor_id = sid
                 self._by_sensor[sid] = tr.person
-            classifiable = np.count_nonzero(oks[i]) >= self.min_joints
-            out.append(TrackedBody(tr.person, sid, b.joints, b.confidence, classifiable, body=b))
+            out.append(TrackedBody(tr.person, sid, b.joints, b.confidence, counts[i] >= self.min_joints, body=b,
+                                   usable_joints=counts[i]))
 
         seen = {tb.person for tb in out}
         lost = []
@@ -230,8 +242,8 @@ class Tracker:
     def _predicted(self, tr: _Track, t: float) -> np.ndarray:
         return tr.hip + tr.velocity * min(max(t - tr.last_seen, 0.0), self.predict_seconds)
 
-    def _teleported(self, tr: _Track, hip: np.ndarray, t: float) -> bool:
-        if not (_finite(hip) and _finite(tr.hip)):
+    def _teleported(self, tr: _Track, hip: np.ndarray, t: float, finite: bool | None = None) -> bool:
+        if not ((_finite(hip) if finite is None else finite) and _finite(tr.hip)):
             return False
         dt = max(t - tr.last_seen, 0.0)
         return _length(hip - self._predicted(tr, t)) > self.match_distance + 2 * self.max_speed * dt
@@ -259,9 +271,10 @@ class Tracker:
         self._next_person += 1
         return tr
 
-    def _advance(self, tr: _Track, t: float, hip: np.ndarray, bones: np.ndarray) -> None:
+    def _advance(self, tr: _Track, t: float, hip: np.ndarray, bones: np.ndarray, finite: bool | None = None) -> None:
+        """Move a matched track on to this frame's hip and bones. finite: _finite(hip), when known already."""
         dt = t - tr.last_seen
-        if _finite(hip):
+        if _finite(hip) if finite is None else finite:
             if tr.visible and dt > 1e-6 and _finite(tr.hip):
                 v = (hip - tr.hip) / dt
                 speed = _length(v)
@@ -270,11 +283,13 @@ class Tracker:
                 tr.velocity = 0.6 * v + 0.4 * tr.velocity
             elif not tr.visible:
                 tr.velocity = np.zeros(3)  # motion before a gap says little about motion after it
-            tr.hip = hip.copy()
-        known, fresh = np.isfinite(tr.bones), np.isfinite(bones)
-        if np.count_nonzero(known) + np.count_nonzero(fresh) == 2 * known.size:  # all seen before and now
+            tr.hip = hip  # a new array of this frame's (from `hip_position`), kept by this track alone
+        # all seen before and now (the usual case)? A NaN or inf anywhere makes the dot product NaN or inf, so one
+        # call asks it; a finite dot that overflowed would only take the general branch, which gives the same.
+        if math.isfinite(tr.bones.dot(bones)):
             tr.bones = 0.8 * tr.bones + 0.2 * bones
         else:
+            known, fresh = np.isfinite(tr.bones), np.isfinite(bones)
             tr.bones = np.where(known & fresh, 0.8 * tr.bones + 0.2 * bones, np.where(fresh, bones, tr.bones))
         tr.last_seen = t
         tr.visible = True

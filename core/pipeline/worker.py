@@ -24,6 +24,7 @@ The model is anything with `meta` (a CheckpointMeta), `classes` and `predict_ske
 from __future__ import annotations
 
 import dataclasses
+import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,12 +32,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kinact.core.errors import KinactError
+from kinact.core.pipeline import batched
 from kinact.core.pipeline.buffer import BodyWindow
 from kinact.core.pipeline.events import motion_energy
 from kinact.core.skeleton_norm import NormRecipe, normalise
 from kinact.core.training.features import make_features
 
 DepthFn = Callable[[np.ndarray, dict], np.ndarray]
+MOTION_MIN_CONFIDENCE = 0.5  # motion_energy's default: what a window's `all_usable` must mean (see `batched`)
 
 
 @dataclass
@@ -123,6 +126,7 @@ class InferenceWorker:
         self.depth_fn = depth_fn or default_depth_fn
         self.clock = clock
         self.calls = 0  # model calls made; tests and benchmarks check batching with it
+        self._batchable = "skeleton" in self.inputs and batched.supported(self.recipe, self.features)
 
     @property
     def needs_depth(self) -> bool:
@@ -163,23 +167,53 @@ class InferenceWorker:
 
         A caller on another thread can do this ahead of `run` (see the module docstring); the stacking is done
         here too because a copy that large lets numpy release the GIL, and an inference thread that gives the
-        GIL up just before the model waits for it behind the capture thread's work.
+        GIL up just before the model waits for it behind the capture thread's work. Fully tracked windows of one
+        length are done together (`batched`: the same numbers for a fraction of the calls); the rest one by one.
         """
         if request.prepared:
             return request
         t0 = self.clock()
+        ready = [w for w in request.windows if self.ready(w)]
+        rows, whole = self._batches(request.windows, ready)
         for w in request.windows:
             if w.motion is None:
                 w.motion = motion_energy(w.window.joints, w.window.confidence) if len(w.window) else 0.0
-        ready = [w for w in request.windows if self.ready(w)]
         if ready and "skeleton" in self.inputs:
-            inputs = [self.skeleton_input(w.window) for w in ready]
-            request.skeleton = inputs[0][None] if len(inputs) == 1 else np.stack(inputs)
+            if whole is not None:  # one batch made the whole input, in order
+                request.skeleton = whole
+            else:
+                inputs = [rows[w.person] if w.person in rows else self.skeleton_input(w.window) for w in ready]
+                request.skeleton = inputs[0][None] if len(inputs) == 1 else np.stack(inputs)
         request.prepared = True
         request.prepare_ms += (self.clock() - t0) * 1000.0
         return request
 
-    def run(self, request: Request) -> list[Prediction]:
+    def _batches(self, windows: list[PersonWindow], ready: list[PersonWindow]):
+        """Motion energies (set on the windows) and model inputs of the fully tracked windows, one `batched` call
+        per window length: ({person: input}, the input of all of `ready` when one batch is exactly that)."""
+        groups: dict[int, list[PersonWindow]] = {}
+        for w in windows:
+            win = w.window
+            if win.all_usable and w.motion is None and len(win) >= 2 and win.joints.dtype == np.float32:
+                groups.setdefault(len(win), []).append(w)
+        rows: dict[int, np.ndarray] = {}
+        whole = None
+        for group in groups.values():
+            joints = np.stack([w.window.joints for w in group]) if len(group) > 1 else group[0].window.joints[None]
+            for w, m in zip(group, batched.motion_energies(joints)):
+                w.motion = m
+            if self._batchable and all(map(self.ready, group)):
+                x = batched.skeleton_inputs(joints, self.recipe, self.features)
+                if x is not None:
+                    rows.update(zip([w.person for w in group], x))
+                    if len(group) == len(ready) and all(map(operator.is_, group, ready)):  # the same, in order
+                        whole = x
+        return rows, whole
+
+    def run(self, request: Request, labels: bool = True) -> list[Prediction]:
+        """Raw predictions for the request's windows, from one model call (preparing the request if need be).
+        labels=False leaves the label, confidence and top-5 of classified windows empty (None, 0.0, []), for a
+        caller that replaces them anyway: `Engine.decide` puts the smoothed decision there."""
         self.prepare(request)
         t0 = self.clock()
         ready = [w for w in request.windows if self.ready(w)]
@@ -199,6 +233,10 @@ class InferenceWorker:
             if p is None:
                 preds.append(Prediction(request.t_frame, now, w.person, None, 0.0, [], None, latency, False,
                                         "unclassifiable", request.t_arrival, w.motion))
+                continue
+            if not labels:
+                preds.append(Prediction(request.t_frame, now, w.person, None, 0.0, [], p, latency, True, "raw",
+                                        request.t_arrival, w.motion))
                 continue
             k = int(p.argmax())
             preds.append(Prediction(request.t_frame, now, w.person, self.classes[k], float(p[k]),

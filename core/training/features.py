@@ -41,13 +41,17 @@ def make_features(x: np.ndarray, features=("joint",)) -> np.ndarray:
     T, N = x.shape[0], x.shape[1]
     out = np.empty((3 * len(features), T, N), np.float32)
     if x.dtype == np.float32 and x.ndim == 3 and x.shape[2] == 3:
-        # the live pipeline builds one of these per person per inference: channel-first joints once, then bones
-        # and velocities as whole-row differences of them, written in place (the same float32 differences)
-        xt = np.ascontiguousarray(x.transpose(2, 0, 1))
+        # the live pipeline builds one of these per person per inference: channel-first joints once (straight into
+        # the output when it has a joint group), then bones and velocities as whole-row differences of them,
+        # written in place (the same float32 differences)
+        at = list(features).index("joint") if "joint" in features else None
+        xt = out[3 * at : 3 * at + 3] if at is not None else np.empty((3, T, N), np.float32)
+        np.copyto(xt, x.transpose(2, 0, 1))
         for k, name in enumerate(features):
             dst = out[3 * k : 3 * k + 3]
             if name == "joint":
-                dst[...] = xt
+                if k != at:
+                    dst[...] = xt
             elif name == "bone":
                 np.subtract(xt, xt.take(_PARENTS, axis=2), out=dst)
             else:
