@@ -66,7 +66,7 @@ def test_pipeline_bench_reports_throughput_latency_and_targets(ckpt):
     for key in ("engine_sync", "runner_speed0"):
         assert _positive(tp[key]["windows_per_s"]) and _positive(tp[key]["ratio_vs_model"])
         assert tp[key]["ratio_vs_model"] == pytest.approx(tp[key]["windows_per_s"] / tp["model_only"]["windows_per_s"])
-    assert tp["runner_speed0"]["error"] == ""
+    assert tp["runner_speed0"]["error"] == "" and len(tp["rounds"]) == 3
     rt = r["realtime"]
     assert rt["stride"] == 3 and [row["people"] for row in rt["per_people"]] == [1, 2]
     for row in rt["per_people"]:
