@@ -36,15 +36,20 @@ def test_meta_round_trips_with_and_without_live(tmp_path):
 
 
 def test_the_shipped_model_carries_the_settings_it_was_tuned_with():
-    # the shipped model is the partial-action recipe (configs/utd_skeleton_ours_noaction_partial.toml)
+    # the shipped model is the partial-action recipe (configs/utd_skeleton_ours_noaction_partial02.toml)
+    import os
+
     from kinact.core import assets
+    from kinact.core.training.config import load_config
 
     shipped = assets.shipped_model()
     if shipped is None:
         pytest.skip("no shipped model in this install")
     meta = read_meta(shipped)
-    assert meta.trained_on.get("config") == "utd_skeleton_ours_noaction_partial"
-    assert live_source(meta) == "checkpoint" and live_options(meta) == PARTIAL_LIVE_DEFAULTS
+    assert meta.trained_on.get("config") == "utd_skeleton_ours_noaction_partial02"
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+    recipe = load_config(os.path.join(root, "utd_skeleton_ours_noaction_partial02.toml"))
+    assert live_source(meta) == "checkpoint" and live_options(meta) == recipe.live
 
 
 # --------------------------------------------------------------------------------------------- live_options
