@@ -155,9 +155,10 @@ def engine_section(bench: Path) -> list[str]:
                 f"{r['p95_ms']:.1f} ms p95 (budget 33 ms), inference {gui['inference_ms']:.1f} ms per step.", ""]
     if len(out) == 2:
         return []
-    return out + ["Latency and pipeline numbers were measured on the idle 2-core development machine (load average "
-                  "under 1, see each JSON's environment); stream-eval, soak and GUI numbers while one other job "
-                  "shared the CPU.", ""]
+    return out + ["Latency, pipeline and GUI numbers were measured on the 2-core development machine with the "
+                  "trainings running beside them paused (SIGSTOP) for the duration (the load average in each "
+                  "JSON's environment still shows them, as it decays over minutes); stream-eval and soak numbers "
+                  "while other jobs shared the CPU.", ""]
 
 
 def score_fusion_section(bench: Path) -> list[str]:
