@@ -101,7 +101,7 @@ def test_replay_with_model_updates_predictions_timeline_and_stats(qtbot, window,
     window.modelbox.primary.setChecked(True)
     assert window.controller.proxy.engine.mode == "primary"
     window.controller.seek(0.1)  # a seek clears the rows, then predictions come back for the new moment
-    qtbot.waitUntil(lambda: not window.panel.rows, timeout=2000)
+    qtbot.waitUntil(lambda: not window.panel.rows, timeout=5000)
     qtbot.waitUntil(lambda: bool(window.panel.rows), timeout=5000)
     stats = window.render_stats()
     assert stats["fps"] > 0 and stats["frames"] > 5 and 0 < stats["median_ms"] <= stats["p95_ms"]
@@ -143,7 +143,8 @@ def test_record_label_and_reopen(qtbot, window, assets):
     qtbot.waitUntil(lambda: window.recorder.button.isChecked())  # the controls follow at ~10 Hz
     assert window.recorder.elapsed.text().startswith("REC 00:0")
     assert window.labels.start("clap")
-    qtbot.waitUntil(lambda: c.tap.frames > 15, timeout=5000)
+    t0 = window.labels.open[1]  # the label spans time the GUI has seen pass, not only frames captured meanwhile
+    qtbot.waitUntil(lambda: c.tap.frames > 15 and (c.current_time() or 0) > t0, timeout=5000)
     assert window.labels.end()
     window.toggle_record()
     qtbot.waitUntil(lambda: not c.tap.active, timeout=5000)
