@@ -23,7 +23,7 @@ from kinact.core.layouts import CANONICAL
 from kinact.core.skeleton_norm import (
     _XYZ, HIP, HIP_L, HIP_R, SHOULDER_CENTRE, SHOULDER_L, SHOULDER_R, NormRecipe, _resample_plan,
 )
-from kinact.core.training.features import _PARENTS, FEATURES
+from kinact.core.training.features import FEATURES, features_batch
 
 J = CANONICAL.num_joints
 # The recipe fields and features the code below reproduces; a recipe that grows a field is refused, not guessed.
@@ -89,7 +89,7 @@ def skeleton_inputs(joints: np.ndarray, recipe: NormRecipe, features) -> np.ndar
         later *= w
         y += later
         x = y
-    return _features(x.reshape(B, frames, J, 3), features)
+    return features_batch(x.reshape(B, frames, J, 3), features)
 
 
 def _torso_lengths(x: np.ndarray) -> list[float] | None:
@@ -122,23 +122,3 @@ def _facing_rotations(x: np.ndarray) -> list[tuple] | None:
         c, s = np.cos(angle), np.sin(angle)
         rows.append((c, 0.0, s, 0.0, 1.0, 0.0, -s, 0.0, c))  # `rotate_about_vertical`'s matrix
     return rows
-
-
-def _features(x: np.ndarray, features) -> np.ndarray:
-    """`make_features` of each of B (T, 20, 3) float32 windows: (B, 3·len(features), T, 20)."""
-    B, T = x.shape[:2]
-    out = np.empty((B, 3 * len(features), T, J), np.float32)
-    at = list(features).index("joint") if "joint" in features else None
-    xt = out[:, 3 * at : 3 * at + 3] if at is not None else np.empty((B, 3, T, J), np.float32)
-    np.copyto(xt, x.transpose(0, 3, 1, 2))
-    for k, name in enumerate(features):
-        dst = out[:, 3 * k : 3 * k + 3]
-        if name == "joint":
-            if k != at:
-                dst[...] = xt
-        elif name == "bone":
-            np.subtract(xt, xt.take(_PARENTS, axis=3), out=dst)
-        else:
-            np.subtract(xt[:, :, 1:], xt[:, :, :-1], out=dst[:, :, :-1])
-            dst[:, :, -1:] = 0
-    return out

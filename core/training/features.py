@@ -32,32 +32,41 @@ def parents(layout=CANONICAL, root: str = "hip_center") -> np.ndarray:
 _PARENTS = parents()
 
 
+def features_batch(x: np.ndarray, features) -> np.ndarray:
+    """`make_features` of B float32 (T, N, 3) windows at once: (B, T, N, 3) → (B, 3·len(features), T, N).
+
+    The live pipeline builds these for every person at every inference (one call for everyone in view,
+    pipeline/batched.py): channel-first joints once (straight into the output when it has a joint group), then
+    bones and velocities as whole-row float32 differences of them written in place, so one window or a batch
+    of them gives the same numbers to the bit. Features must already be known names.
+    """
+    B, T, N = x.shape[:3]
+    out = np.empty((B, 3 * len(features), T, N), np.float32)
+    at = list(features).index("joint") if "joint" in features else None
+    xt = out[:, 3 * at : 3 * at + 3] if at is not None else np.empty((B, 3, T, N), np.float32)
+    np.copyto(xt, x.transpose(0, 3, 1, 2))
+    for k, name in enumerate(features):
+        dst = out[:, 3 * k : 3 * k + 3]
+        if name == "joint":
+            if k != at:
+                dst[...] = xt
+        elif name == "bone":
+            np.subtract(xt, xt.take(_PARENTS, axis=3), out=dst)
+        else:
+            np.subtract(xt[:, :, 1:], xt[:, :, :-1], out=dst[:, :, :-1])
+            dst[:, :, -1:] = 0
+    return out
+
+
 def make_features(x: np.ndarray, features=("joint",)) -> np.ndarray:
     """(T, N, 3) normalised canonical joints → (3·len(features), T, N) float32, channel-first like an image."""
     unknown = set(features) - set(FEATURES)
     if unknown:
         raise ValueError(f"unknown input features {sorted(unknown)}; known: {FEATURES}")
     x = np.asarray(x)
-    T, N = x.shape[0], x.shape[1]
-    out = np.empty((3 * len(features), T, N), np.float32)
     if x.dtype == np.float32 and x.ndim == 3 and x.shape[2] == 3:
-        # the live pipeline builds one of these per person per inference: channel-first joints once (straight into
-        # the output when it has a joint group), then bones and velocities as whole-row differences of them,
-        # written in place (the same float32 differences)
-        at = list(features).index("joint") if "joint" in features else None
-        xt = out[3 * at : 3 * at + 3] if at is not None else np.empty((3, T, N), np.float32)
-        np.copyto(xt, x.transpose(2, 0, 1))
-        for k, name in enumerate(features):
-            dst = out[3 * k : 3 * k + 3]
-            if name == "joint":
-                if k != at:
-                    dst[...] = xt
-            elif name == "bone":
-                np.subtract(xt, xt.take(_PARENTS, axis=2), out=dst)
-            else:
-                np.subtract(xt[:, 1:], xt[:, :-1], out=dst[:, :-1])
-                dst[:, -1:] = 0
-        return out
+        return features_batch(x[None], features)[0]
+    out = np.empty((3 * len(features), x.shape[0], x.shape[1]), np.float32)
     for k, name in enumerate(features):  # other dtypes: differences in x's own precision, then one cast
         dst = out[3 * k : 3 * k + 3].transpose(1, 2, 0)  # (T, N, 3) view of this group
         if name == "joint":
