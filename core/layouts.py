@@ -168,10 +168,29 @@ def get_layout(name: str | Layout) -> Layout:
         raise KinactError(f"unknown joint layout {name!r}; known: {', '.join(sorted(LAYOUTS))}") from None
 
 
+_PLANS: dict[tuple, tuple] = {}  # (index, units, signs) -> what to_canonical does with it, worked out once
+
+
+def _canonical_plan(lay: Layout) -> tuple:
+    """(index, reorder?, scale, rescale?, signs, flip?) for a layout. Steps that change nothing are marked so
+    they can be left out: a layout already in canonical order (Kinect v1, the datasets), in metres, or in
+    canonical axes; multiplying by 1 gives the very same numbers. The live engine maps every body of every frame."""
+    key = (lay.canonical_index, lay.units, lay.axis_signs, lay.num_joints)
+    plan = _PLANS.get(key)
+    if plan is None:
+        idx = np.asarray(lay.canonical_index)
+        scale = np.float32(lay.metres_per_unit)
+        signs = np.asarray(lay.axis_signs, dtype=np.float32)
+        plan = _PLANS[key] = (idx, not np.array_equal(idx, np.arange(lay.num_joints)), scale, float(scale) != 1.0,
+                              signs, bool((signs != 1.0).any()))
+    return plan
+
+
 def to_canonical(joints: np.ndarray, layout: str | Layout, confidence: np.ndarray | None = None):
     """Map (..., J, 3) joints of `layout` to (..., 20, 3) canonical joints in metres and canonical axes.
 
-    Returns the joints, or (joints, confidence) when a (..., J) confidence is given. NaNs pass through.
+    Returns the joints, or (joints, confidence) when a (..., J) confidence is given. NaNs pass through. Both
+    are new arrays: sources may reuse theirs, and the tracker and the buffers keep these.
     """
     lay = get_layout(layout)
     joints = np.asarray(joints)
@@ -180,12 +199,18 @@ def to_canonical(joints: np.ndarray, layout: str | Layout, confidence: np.ndarra
             f"skeleton has {joints.shape[-2]} joints of {joints.shape[-1]} coordinates, layout {lay.name!r} "
             f"needs {lay.num_joints}×3"
         )
-    idx = np.asarray(lay.canonical_index)
-    out = joints[..., idx, :].astype(np.float32) * np.float32(lay.metres_per_unit)
-    out *= np.asarray(lay.axis_signs, dtype=np.float32)
+    idx, reorder, scale, rescale, signs, flip = _canonical_plan(lay)
+    out = (joints[..., idx, :] if reorder else joints).astype(np.float32)  # astype copies
+    if rescale:
+        out *= scale
+    if flip:
+        out *= signs
     if confidence is None:
         return out
-    return out, np.asarray(confidence)[..., idx]
+    confidence = np.asarray(confidence)
+    if reorder or confidence.shape[-1:] != (lay.num_joints,):
+        return out, confidence[..., idx]
+    return out, confidence.copy()
 
 
 def from_canonical_axes(joints: np.ndarray, layout: str | Layout) -> np.ndarray:

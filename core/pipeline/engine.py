@@ -27,10 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from kinact.core.frames import Body, Frame
-from kinact.core.layouts import get_layout, to_canonical
+from kinact.core.layouts import to_canonical
 from kinact.core.pipeline.buffer import BodyBuffer, DepthRing
 from kinact.core.pipeline.events import ActionEvent, EventConfig, EventDetector
 from kinact.core.pipeline.tracker import Tracker, TrackUpdate
@@ -57,40 +55,6 @@ def _replace(p: Prediction, **changes) -> Prediction:
     q = object.__new__(Prediction)
     q.__dict__.update(p.__dict__, **changes)
     return q
-
-
-class _CanonicalMap:
-    """`layouts.to_canonical(joints, layout, confidence)` for one layout, the same operations without looking the
-    layout up and rebuilding its arrays for every body of every frame. Odd shapes go to `to_canonical` itself,
-    which says what is wrong."""
-
-    def __init__(self, layout):
-        lay = get_layout(layout)
-        self.name = layout
-        self.shape = (lay.num_joints, 3)
-        self.idx = np.asarray(lay.canonical_index)
-        self.scale = np.float32(lay.metres_per_unit)
-        self.signs = np.asarray(lay.axis_signs, dtype=np.float32)
-        # Steps that change nothing are left out: a layout already in canonical order (Kinect v1, the datasets),
-        # metres or axes (multiplying by 1 gives the very same numbers). The copies stay: the source may reuse
-        # its arrays, and the tracker and the buffers keep these.
-        self.reorder = not np.array_equal(self.idx, np.arange(lay.num_joints))
-        self.rescale = float(self.scale) != 1.0
-        self.flip = bool((self.signs != 1.0).any())
-
-    def __call__(self, joints, confidence):
-        joints = np.asarray(joints)
-        if joints.shape[-2:] != self.shape:
-            return to_canonical(joints, self.name, confidence)
-        out = (joints[..., self.idx, :] if self.reorder else joints).astype(np.float32)
-        if self.rescale:
-            out *= self.scale
-        if self.flip:
-            out *= self.signs
-        confidence = np.asarray(confidence)
-        if self.reorder or confidence.shape[-1:] != self.shape[:1]:
-            return out, confidence[..., self.idx]
-        return out, confidence.copy()
 
 
 class Engine:
@@ -155,8 +119,7 @@ class Engine:
         """Track and buffer one frame; every `stride` frames also cut the due windows into a Request."""
         t_arrival = self.clock() if t_arrival is None else t_arrival
         t = float(frame.t)
-        canon = self._canonical()
-        bodies = [Body(b.id, *canon(b.joints, b.confidence)) for b in frame.bodies]
+        bodies = [Body(b.id, *to_canonical(b.joints, self.layout, b.confidence)) for b in frame.bodies]
         upd = self.tracker.update(t, bodies)
         for tb, raw in zip(upd.bodies, frame.bodies):
             tb.body = raw  # drawing wants the source's own layout
@@ -192,13 +155,6 @@ class Engine:
     def prepare(self, request: Request) -> Request:
         """Do the per-window work of `infer` ahead of it (see the module docstring); optional, idempotent."""
         return self.worker.prepare(request)
-
-    def _canonical(self) -> "_CanonicalMap":
-        """`to_canonical` for the current layout, with the layout's index and scale looked up once, not per body."""
-        cm = getattr(self, "_canon_map", None)
-        if cm is None or cm.name != self.layout:  # the runner sets `layout` to the source's when it opens
-            cm = self._canon_map = _CanonicalMap(self.layout)
-        return cm
 
     def due(self) -> bool:
         """Whether the frame just counted in `frames_seen` is an inference frame (every `stride`-th)."""
