@@ -141,7 +141,10 @@ def engine_section(bench: Path) -> list[str]:
                        f"{r['e2e_p50_ms']:.1f} / {r['e2e_p95_ms']:.1f} | {r['target_p95_ms']:.0f} | {r['capture_fps']:.1f} | "
                        f"{r['dropped_frames']} / {r['dropped_windows']} |")
         c = rt.get("cost_ratio") or {}
-        out += ["", f"Cost of {c.get('people', ['?', '?'])[-1]} bodies over 1 (per-stride inference, batched): "
+        workers = pipe.get("model", {}).get("workers", 1)
+        split = (f"; the batch runs as {workers} chunks at once, one per core (core/batch_split.py)" if workers > 1
+                 else "; one call for the whole batch")
+        out += ["", f"Cost of {c.get('people', ['?', '?'])[-1]} bodies over 1 (per-stride inference, batched{split}): "
                 f"**{c.get('infer_median', float('nan')):.2f}×** (goal ≤ {c.get('goal')}).", ""]
     soak = load("soak.json")
     if soak:

@@ -20,7 +20,8 @@ export ever runs. Every export is checked against torch before it is used.
 
 Inputs follow the model's `input_spec` ({name: ("batch", *dims)}): skeleton (B, C, T, N), depth (B, C, H, W);
 numpy or torch, any float dtype; an input with the batch axis left out is one sample. The batch axis is
-dynamic in both backends, so all tracked bodies go through in one call.
+dynamic in both backends, so all tracked bodies go through in one call. On the CPU, ONNX Runtime splits such a
+batch into one chunk per core run at the same time (`batch_split`: its GRU nodes use one thread per call).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from kinact.core.batch_split import SplitBatchRun, usable_cores
 from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint
 from kinact.core.errors import BadInputError, KinactError
 
@@ -88,6 +90,7 @@ class Predictor:
         self.onnx_path = None if onnx_path is None else os.fspath(onnx_path)
         self.model = model  # the torch module for torch backends, None for onnxruntime
         self.session = None  # the onnxruntime.InferenceSession for onnx backends
+        self.workers = 1  # chunks a batch of several windows is split into (batch_split), ONNX on the CPU
         self._run = run  # tuple of float32 arrays in input_spec order -> (B, K) logits as numpy
         # what `_arrays` checks every call, worked out once: the input names and each input's shape without batch
         self._shapes = {n: tuple(int(d) for d in s[1:]) for n, s in self.input_spec.items()}
@@ -98,19 +101,23 @@ class Predictor:
     @classmethod
     def load(cls, ckpt_path: str | os.PathLike, backend: str = "auto", device: str | None = None,
              threads: int | None = None, *, layout: str | None = None,
-             classes: list[str] | None = None) -> "Predictor":
+             classes: list[str] | None = None, workers: int | None = None) -> "Predictor":
         """Load a checkpoint for inference.
 
         backend: "auto", "torch" or "onnx" (see the module docstring). device: None (auto: "cuda" if
         available for torch, the CPU for onnx), "cpu", "cuda" or "cuda:N". threads: ONNX Runtime's
         intra_op_num_threads, or for torch on the CPU `torch.set_num_threads` (process-wide); None leaves
-        the library default. layout/classes: refuse a checkpoint made for another joint layout or class
+        the library default. workers: ONNX Runtime on the CPU only: a batch of several windows runs as up to
+        this many chunks at once on single-threaded sessions (`batch_split`); None: one per usable core when
+        threads is None, else 1 (no splitting, the pinned thread count is what runs). layout/classes: refuse a checkpoint made for another joint layout or class
         list (BadInputError). A missing, damaged or inconsistent checkpoint raises BadInputError/KinactError.
         """
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if threads is not None and int(threads) < 1:
             raise ValueError("threads must be >= 1 (or None for the library default)")
+        if workers is not None and int(workers) < 1:
+            raise ValueError("workers must be >= 1 (or None: one per core unless threads is set)")
         state, meta = load_checkpoint(ckpt_path, layout=layout, classes=classes)
         model = build_model(meta, state, ckpt_path)
         del state
@@ -131,7 +138,7 @@ class Predictor:
                 backend = "torch"
             elif _onnxruntime_available():
                 try:
-                    return cls._load_onnx(ckpt_path, meta, model, spec, "cpu", threads)
+                    return cls._load_onnx(ckpt_path, meta, model, spec, "cpu", threads, workers)
                 except KinactError as exc:
                     warnings.warn(f"{ckpt_path}: ONNX Runtime unavailable for this model, using torch ({exc})",
                                   RuntimeWarning, stacklevel=2)
@@ -139,7 +146,7 @@ class Predictor:
             else:
                 backend = "torch"
         if backend == "onnx":
-            return cls._load_onnx(ckpt_path, meta, model, spec, device or "cpu", threads)
+            return cls._load_onnx(ckpt_path, meta, model, spec, device or "cpu", threads, workers)
         return cls._load_torch(ckpt_path, meta, model, spec, device, threads)
 
     @classmethod
@@ -163,7 +170,7 @@ class Predictor:
         return cls(meta, spec, f"torch-{dev.type}", run, path=path, model=model)
 
     @classmethod
-    def _load_onnx(cls, path, meta, model, spec, device, threads) -> "Predictor":
+    def _load_onnx(cls, path, meta, model, spec, device, threads, workers=None) -> "Predictor":
         try:
             import onnxruntime as ort
         except ImportError:
@@ -180,19 +187,20 @@ class Predictor:
         session, onnx_path = _onnx_session(path, meta, model, spec, options, providers)
         names = list(spec)
         output = [session.get_outputs()[0].name]
-        # On the CPU, the C++ session under onnxruntime's Python `run` directly: that wrapper only re-checks the
-        # input names (`_arrays` has) and handles a failing GPU provider, and costs a few microseconds per call.
-        direct = getattr(getattr(session, "_sess", None), "run", None) if name == "onnxruntime-cpu" else None
-
-        if direct is not None:
-            def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-                return direct(output, dict(zip(names, arrays)), None)[0]
-        else:
-            def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-                return session.run(output, dict(zip(names, arrays)))[0]
+        run = _session_run(session, names, output, direct=name == "onnxruntime-cpu")
+        if workers is None:
+            workers = usable_cores() if threads is None else 1
+        split = None
+        if name == "onnxruntime-cpu" and int(workers) > 1:
+            # chunks run on their own single-threaded session: two chunks each asking for the intra-op pool
+            # would only queue behind each other (measured slower than one big call)
+            single_threaded = ort.InferenceSession(str(onnx_path), session_options(ort, 1), providers=providers)
+            split = SplitBatchRun(run, _session_run(single_threaded, names, output, direct=True), int(workers))
+            run = split
 
         p = cls(meta, spec, name, run, path=path, onnx_path=onnx_path)
         p.session = session
+        p.workers = split.workers if split is not None else 1
         return p
 
     # ------------------------------------------------------------------------------------------ running
@@ -282,6 +290,20 @@ def session_options(ort, threads: int | None = None):
         options.intra_op_num_threads = int(threads)
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
+
+
+def _session_run(session, names: list[str], output: list[str], direct: bool):
+    """tuple of arrays -> logits through `session`. On the CPU (direct=True), the C++ session under onnxruntime's
+    Python `run`: that wrapper only re-checks the input names (`Predictor._arrays` has) and handles a failing GPU
+    provider, and costs a few microseconds per call."""
+    fast = getattr(getattr(session, "_sess", None), "run", None) if direct else None
+    if fast is not None:
+        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+            return fast(output, dict(zip(names, arrays)), None)[0]
+    else:
+        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+            return session.run(output, dict(zip(names, arrays)))[0]
+    return run
 
 
 def _onnxruntime_available() -> bool:

@@ -43,6 +43,8 @@ def add_arguments(p) -> None:
     pipe.add_argument("--fps", type=float, default=30.0)
     pipe.add_argument("--batch", type=int, default=1, help="people in the throughput scene (default 1)")
     pipe.add_argument("--sample", help="a dataset file whose first body makes the scene (default: a synthetic wave)")
+    pipe.add_argument("--workers", type=int, help="ONNX Runtime on the CPU: run a several-body batch as this many "
+                                                  "chunks at once (default: one per core; 1 = one call)")
 
     soak = sub.add_parser("soak", help="replay for minutes at 10x through the threaded runner: memory and drops",
                           description="Loop a source at SPEED through the threaded runner for MINUTES of wall time, "
@@ -207,7 +209,7 @@ def _pipeline(args) -> int:
     with _checkpoint(args) as ckpt:
         r = run_pipeline_bench(ckpt, people=_ints(args.people, "--people"), seconds=args.seconds,
                                backend=args.backend, stride=args.stride, fps=args.fps, sample=args.sample,
-                               threads=args.threads, batch=args.batch)
+                               threads=args.threads, batch=args.batch, workers=args.workers)
     if args.spec and not args.checkpoint:
         r["model"]["checkpoint"] = "random weights from --spec"
         r["model"]["spec"] = _spec(args)

@@ -39,14 +39,15 @@ COST_RATIO_GOAL = 2.5  # per-stride inference time of the most people over the f
 
 def run_pipeline_bench(ckpt, people: Sequence[int] = DEFAULT_PEOPLE, seconds: float = 10.0, backend: str = "auto",
                        stride: int = 3, fps: float = 30.0, sample=None, threads: int | None = None,
-                       batch: int = 1, spacing: float = 0.8) -> dict:
+                       batch: int = 1, spacing: float = 0.8, workers: int | None = None) -> dict:
     """Run (a), (b) and (c) of the module docstring; returns a JSON-serialisable dict.
 
     ckpt: a checkpoint (random weights time the same as trained ones). seconds: wall time of each measured run
     (the throughput part makes three such runs, the real-time part one per entry of `people`). stride: frames
     between inferences for (b), as the app's default. sample: a dataset file whose first body makes the scene
     (default: a procedural wave). threads: the backend's intra-op threads (None: library default). batch: bodies
-    in the scene for the throughput part (the model-only reference runs the same batch).
+    in the scene for the throughput part (the model-only reference runs the same batch). workers: chunks a
+    several-body batch is split into on ONNX Runtime's CPU path (None: the library default, one per core).
     """
     from kinact.core.inference import Predictor
 
@@ -54,15 +55,16 @@ def run_pipeline_bench(ckpt, people: Sequence[int] = DEFAULT_PEOPLE, seconds: fl
     if not people or min(people) < 1 or seconds <= 0 or stride < 1 or batch < 1 or fps <= 0:
         raise ValueError("people, seconds, stride, batch and fps must be positive")
     load_before = _loadavg()
-    predictor = Predictor.load(ckpt, backend=backend, threads=threads)
+    predictor = Predictor.load(ckpt, backend=backend, threads=threads, workers=workers)
     motion = base_motion(sample, fps)
     meta = predictor.meta
     report: dict = {
-        "model": {"checkpoint": os.fspath(ckpt), "backend": predictor.backend, "name": meta.model.get("name"),
+        "model": {"checkpoint": os.fspath(ckpt), "backend": predictor.backend, "workers": predictor.workers,
+                  "name": meta.model.get("name"),
                   "classes": len(predictor.classes), "frames": meta.frames, "window_seconds": meta.window_seconds,
                   "features": list(meta.features)},
         "settings": {"people": people, "seconds": seconds, "stride": stride, "fps": fps, "batch": batch,
-                     "threads": threads, "spacing_m": spacing, "backend_requested": backend,
+                     "threads": threads, "workers": workers, "spacing_m": spacing, "backend_requested": backend,
                      "scene": os.fspath(sample) if sample else "synthetic wave"},
         "environment": {"python": platform.python_version(), "machine": platform.machine(),
                         "cpu_count": os.cpu_count(), "loadavg_before": load_before},
