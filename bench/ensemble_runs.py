@@ -1,4 +1,5 @@
-"""Two-model skeleton ensembles, alone and fused with depth: `python bench/ensemble_runs.py --runs RUNS --data UTD`.
+"""Two-model skeleton ensembles, alone and fused with depth: `python bench/ensemble_runs.py --runs RUNS --data UTD`
+(`--dataset msr --data MSR_ACTION3D` for MSR Action3D, skeleton only, the same protocol).
 
 Why: averaging the softmax of independently trained networks is the standard last step of skeleton action
 recognition (the multi-stream GCNs all report it), and it keeps the paper's structure: every member is the
@@ -11,7 +12,7 @@ subjects and checked on validation subject 7 first (`--val`):
   with ensemble {0, 1} and depth seed 1 with ensemble {2, 3}.
 
 Each number comes from `kinact eval CKPT... --fusion average --json` (no retraining); the script writes one
-JSON (default bench/ensemble_utd.json) that bench/make_results.py turns into rows.
+JSON (default bench/ensemble_<dataset>.json) that bench/make_results.py turns into rows.
 """
 from __future__ import annotations
 
@@ -22,15 +23,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-GROUPS = [  # (skeleton members as (run folder, seed), depth member)
-    ([("utd_skeleton_ours_noaction_partial", 0), ("utd_skeleton_ours_noaction_partial", 1)], ("utd_depth_ours", 0)),
-    ([("partial_ens", 2), ("partial_ens", 3)], ("utd_depth_ours", 1)),
-]
-PROTOCOL = ("fixed before any ensemble number was seen on the test subjects: an ensemble is two members of "
-            "`utd_skeleton_ours_noaction_partial` (per-axis TARM + CNN STCM each) with different seeds, softmax "
-            "scores averaged; the two-seed mean is over disjoint ensembles, seeds {0, 1} and {2, 3}; with depth, "
-            "every model of the group counts once, (skeleton a + skeleton b + depth) / 3, depth seed 0 with "
-            "ensemble {0, 1} and depth seed 1 with ensemble {2, 3}.")
+GROUPS = {  # dataset -> [(skeleton members as (run folder, seed), depth seed or None)]
+    "utd": [([("utd_skeleton_ours_noaction_partial", 0), ("utd_skeleton_ours_noaction_partial", 1)], 0),
+            ([("partial_ens", 2), ("partial_ens", 3)], 1)],
+    "msr": [([("msr_skeleton_ours", 0), ("msr_skeleton_ours", 1)], None),
+            ([("msr_ens", 2), ("msr_ens", 3)], None)],
+}
+PROTOCOL = {
+    "utd": "fixed before any ensemble number was seen on the test subjects: an ensemble is two members of "
+           "`utd_skeleton_ours_noaction_partial` (per-axis TARM + CNN STCM each) with different seeds, softmax "
+           "scores averaged; the two-seed mean is over disjoint ensembles, seeds {0, 1} and {2, 3}; with depth, "
+           "every model of the group counts once, (skeleton a + skeleton b + depth) / 3, depth seed 0 with "
+           "ensemble {0, 1} and depth seed 1 with ensemble {2, 3}.",
+    "msr": "the UTD-MHAD ensemble protocol, fixed there before any MSR ensemble number was seen: two members of "
+           "`msr_skeleton_ours` with different seeds, softmax scores averaged; the two-seed mean is over disjoint "
+           "ensembles, seeds {0, 1} and {2, 3}. No validation check here: MSR's validation subject 9 is already "
+           "at 100% for one model.",
+}
 VAL_GROUP = [("noaction_partial_val", 0), ("partial_val_s1", 1)]  # both trained on subjects 1, 3, 5
 
 
@@ -54,11 +63,15 @@ def _mean_sd(xs: list[float]) -> tuple[float, float]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", required=True, help="folder with one run folder per config")
-    p.add_argument("--data", required=True, help="the UTD-MHAD folder")
+    p.add_argument("--data", required=True, help="the dataset folder (UTD-MHAD or MSR Action3D)")
+    p.add_argument("--dataset", choices=tuple(GROUPS), default="utd",
+                   help="utd (with depth fusion and the validation check) or msr (skeleton only)")
+    p.add_argument("--depth", default="utd_depth_ours", help="run folder of the depth model fused with UTD ensembles")
     p.add_argument("--val", action="store_true", help="only the validation check (subject 7), no test numbers")
-    p.add_argument("--out", default="bench/ensemble_utd.json")
+    p.add_argument("--out", help="default bench/ensemble_<dataset>.json")
     a = p.parse_args()
     runs = Path(a.runs)
+    out_path = Path(a.out or f"bench/ensemble_{a.dataset}.json")
     if a.val:
         members = [ckpt(runs, r, s) for r, s in VAL_GROUP]
         r = evaluate(members, a.data, split="val")
@@ -66,25 +79,30 @@ def main() -> int:
                   "ensemble": r["accuracy"], "per_model": r["per_model"], "n": r["n"]}
         print(json.dumps(result))
         return 0
-    result: dict = {"protocol": PROTOCOL, "groups": []}
-    members = [ckpt(runs, r, s) for r, s in VAL_GROUP]
-    v = evaluate(members, a.data, split="val")
-    result["val"] = {"members": [f"{r_}/seed{s}" for r_, s in VAL_GROUP], "ensemble": v["accuracy"],
-                     "per_model": v["per_model"], "n": v["n"]}
-    for skeletons, depth in GROUPS:
+    result: dict = {"protocol": PROTOCOL[a.dataset], "dataset": a.dataset, "groups": []}
+    if a.dataset == "utd":
+        members = [ckpt(runs, r, s) for r, s in VAL_GROUP]
+        v = evaluate(members, a.data, split="val")
+        result["val"] = {"members": [f"{r_}/seed{s}" for r_, s in VAL_GROUP], "ensemble": v["accuracy"],
+                         "per_model": v["per_model"], "n": v["n"]}
+    for skeletons, depth_seed in GROUPS[a.dataset]:
         members = [ckpt(runs, r, s) for r, s in skeletons]
         ens = evaluate(members, a.data)
-        fused = evaluate(members + [ckpt(runs, *depth)], a.data)
-        row = {"skeleton": [f"{r}/seed{s}" for r, s in skeletons], "depth": f"{depth[0]}/seed{depth[1]}",
-               "ensemble": ens["accuracy"], "members": ens["per_model"], "fused": fused["accuracy"],
-               "depth_alone": fused["per_model"][-1], "n": ens["n"]}
+        row = {"skeleton": [f"{r}/seed{s}" for r, s in skeletons], "ensemble": ens["accuracy"],
+               "members": ens["per_model"], "n": ens["n"]}
+        msg = f"{row['skeleton']}: ensemble {row['ensemble']:.4f} (members {row['members']})"
+        if depth_seed is not None:
+            fused = evaluate(members + [ckpt(runs, a.depth, depth_seed)], a.data)
+            row.update(depth=f"{a.depth}/seed{depth_seed}", fused=fused["accuracy"],
+                       depth_alone=fused["per_model"][-1])
+            msg += f", with depth {row['fused']:.4f} (depth {row['depth_alone']:.4f})"
         result["groups"].append(row)
-        print(f"{row['skeleton']}: ensemble {row['ensemble']:.4f} (members {row['members']}), with depth "
-              f"{row['fused']:.4f} (depth {row['depth_alone']:.4f})", file=sys.stderr)
+        print(msg, file=sys.stderr)
     for key in ("ensemble", "fused"):
-        mean, sd = _mean_sd([g[key] for g in result["groups"]])
-        result[key] = {"mean": mean, "std": sd}
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+        if all(key in g for g in result["groups"]):
+            mean, sd = _mean_sd([g[key] for g in result["groups"]])
+            result[key] = {"mean": mean, "std": sd}
+    out_path.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
     return 0
 
