@@ -35,7 +35,10 @@ NOTES = {
         "Tried and not adopted: `utd_depth_ours_halves` (each depth motion map also from the first and second "
         "half of the sequence, 9 channels, so the order of motions shows). On validation subject 7 (trained on "
         "subjects 1, 3, 5 for 40 epochs, seed 0) it reached 73.1% against 72.2% for `utd_depth_ours` trained the "
-        "same way: one clip of 108, within seed noise, so it has no final runs."),
+        "same way: one clip of 108, within seed noise, so it has no final runs. Nor `utd_depth_ours_aug` "
+        "(shift 0.15 and zoom 0.2 instead of 0.08 and 0.1): 76.9% / 72.2% for seeds 0 / 1 on validation against "
+        "72.2% / 76.9% for `utd_depth_ours`, a tie at 74.5%. More regularisation (dropout 0.5 with weight decay "
+        "0.05) reached 71.3% there (seed 0)."),
     "Ablations (UTD-MHAD skeleton)": (
         "Each `utd_skeleton_ablate_*` row changes one thing in `utd_skeleton_paper` (3-channel joints, one BiGRU "
         "TARM per axis, 50x50 rescale, ResNet-18, the paper's recipe; 83.49% over 2 seeds above): `no_tarm` drops "
