@@ -24,12 +24,17 @@ import numpy as np
 Run = Callable[[tuple], np.ndarray]  # tuple of (B, ...) float32 arrays -> (B, K) logits
 
 
-def usable_cores() -> int:
-    """CPU cores this process may run on (the affinity mask where the OS has one)."""
+def allowed_cores() -> list[int]:
+    """The cores this process may run on (its affinity mask); empty where the OS does not say."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        return []
+
+
+def usable_cores() -> int:
+    """How many cores this process may run on."""
+    return len(allowed_cores()) or max(1, os.cpu_count() or 1)
 
 
 def chunk_bounds(batch: int, chunks: int) -> list[tuple[int, int]]:
@@ -81,12 +86,12 @@ class SplitBatchRun:
     garbage-collected or closed.
     """
 
-    def __init__(self, single: Run, chunk: Run, workers: int, pin: bool = True) -> None:
+    def __init__(self, single: Run, chunk: Run, workers: int) -> None:
         if int(workers) < 2:
             raise ValueError(f"splitting a batch needs at least 2 workers, got {workers}")
         self.workers = int(workers)
         self._single = single
-        cores = _allowed_cores() if pin else []
+        cores = allowed_cores()
         self._inboxes = [queue.SimpleQueue() for _ in range(self.workers)]
         for i, inbox in enumerate(self._inboxes):
             core = cores[i % len(cores)] if cores else None
@@ -103,9 +108,7 @@ class SplitBatchRun:
             reply: queue.SimpleQueue = queue.SimpleQueue()
             inbox.put((tuple(a[start:stop] for a in arrays), reply))
             replies.append(reply)
-        outs = []
-        for reply in replies:  # collect all, so no reply is left behind when one chunk failed
-            outs.append(reply.get())
+        outs = [reply.get() for reply in replies]  # every reply, even after a failed chunk: none left behind
         for ok, value in outs:
             if not ok:
                 raise value
@@ -113,10 +116,3 @@ class SplitBatchRun:
 
     def close(self) -> None:
         self._finalizer()
-
-
-def _allowed_cores() -> list[int]:
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return []
