@@ -61,6 +61,13 @@ def ckpt(runs: Path, run: str, seed: int) -> Path:
     return path
 
 
+def val_check(runs: Path, data: str) -> dict:
+    """The UTD-MHAD ensemble on validation subject 7, its members trained without it."""
+    r = evaluate([ckpt(runs, run, seed) for run, seed in VAL_GROUP], data, split="val")
+    return {"members": [f"{run}/seed{seed}" for run, seed in VAL_GROUP], "ensemble": r["accuracy"],
+            "per_model": r["per_model"], "n": r["n"]}
+
+
 def _mean_sd(xs: list[float]) -> tuple[float, float]:
     return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
 
@@ -79,18 +86,11 @@ def main() -> int:
     runs = Path(a.runs)
     out_path = Path(a.out or f"bench/ensemble_{a.dataset}.json")
     if a.val:
-        members = [ckpt(runs, r, s) for r, s in VAL_GROUP]
-        r = evaluate(members, a.data, split="val")
-        result = {"split": "val", "members": [f"{r_}/seed{s}" for r_, s in VAL_GROUP],
-                  "ensemble": r["accuracy"], "per_model": r["per_model"], "n": r["n"]}
-        print(json.dumps(result))
+        print(json.dumps({"split": "val", **val_check(runs, a.data)}))
         return 0
     result: dict = {"protocol": PROTOCOL[a.dataset], "dataset": a.dataset, "groups": []}
     if a.dataset == "utd":
-        members = [ckpt(runs, r, s) for r, s in VAL_GROUP]
-        v = evaluate(members, a.data, split="val")
-        result["val"] = {"members": [f"{r_}/seed{s}" for r_, s in VAL_GROUP], "ensemble": v["accuracy"],
-                         "per_model": v["per_model"], "n": v["n"]}
+        result["val"] = val_check(runs, a.data)
     for skeletons, depth_seed in GROUPS[a.dataset]:
         members = [ckpt(runs, r, s) for r, s in skeletons]
         ens = evaluate(members, a.data)
