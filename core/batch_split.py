@@ -53,7 +53,7 @@ class _Stop:
     """Sentinel: the worker thread ends."""
 
 
-def _worker(core: int | None, jobs: queue.SimpleQueue, chunk: Run) -> None:
+def _worker(core: int | None, jobs: queue.SimpleQueue) -> None:
     if core is not None:
         try:
             os.sched_setaffinity(0, {core})  # on Linux, 0 is the calling thread
@@ -63,9 +63,9 @@ def _worker(core: int | None, jobs: queue.SimpleQueue, chunk: Run) -> None:
         job = jobs.get()
         if job is _Stop:
             return
-        arrays, reply = job
+        fn, arg, reply = job
         try:
-            reply.put((True, chunk(arrays)))
+            reply.put((True, fn(arg)))
         except BaseException as exc:  # handed to the caller, who raises it
             reply.put((False, exc))
 
@@ -75,44 +75,72 @@ def _stop_workers(inboxes: list) -> None:
         q.put(_Stop)
 
 
-class SplitBatchRun:
-    """A `run` callable: batches of 1 go to `single` on the caller's thread; larger ones are cut into up to
-    `workers` chunks, each run through `chunk` on its own worker thread, then put back in order.
+def collect(replies: list[queue.SimpleQueue]) -> list:
+    """The values of submitted jobs, in order; waits for every reply, even after a failed one, so none is left
+    behind to be read by a later call, then raises the first failure."""
+    outs = [reply.get() for reply in replies]
+    for ok, value in outs:
+        if not ok:
+            raise value
+    return [value for _, value in outs]
 
-    Each worker thread is pinned to one core of the process's affinity mask. Unpinned, a worker woken after the
-    ~100 ms between two strides was often placed on the waking thread's core and the two chunks shared it:
-    on the 2-core development machine six bodies then took 8-13 ms instead of 7 (a single call: 12). Safe to call
-    from several threads at once (each call waits on its own replies); the workers end when this object is
-    garbage-collected or closed.
+
+class CoreWorkers:
+    """`count` threads, each pinned to one core of the process's affinity mask, each running the jobs of its own
+    inbox in order.
+
+    Pinned because, unpinned, a worker woken after the ~100 ms between two strides was often placed on the
+    waking thread's core and the two jobs shared it: on the 2-core development machine six bodies then took
+    8-13 ms instead of 7 (a single call: 12). The threads end when this object is garbage-collected or closed.
     """
 
-    def __init__(self, single: Run, chunk: Run, workers: int) -> None:
-        if int(workers) < 2:
-            raise ValueError(f"splitting a batch needs at least 2 workers, got {workers}")
-        self.workers = int(workers)
-        self._single = single
+    def __init__(self, count: int) -> None:
+        if int(count) < 1:
+            raise ValueError(f"CoreWorkers needs at least 1 worker, got {count}")
+        self.count = int(count)
         cores = allowed_cores()
-        self._inboxes = [queue.SimpleQueue() for _ in range(self.workers)]
+        self._inboxes = [queue.SimpleQueue() for _ in range(self.count)]
         for i, inbox in enumerate(self._inboxes):
             core = cores[i % len(cores)] if cores else None
-            threading.Thread(target=_worker, args=(core, inbox, chunk), name=f"kinact-infer-{i}",
-                             daemon=True).start()
+            threading.Thread(target=_worker, args=(core, inbox), name=f"kinact-infer-{i}", daemon=True).start()
         self._finalizer = weakref.finalize(self, _stop_workers, list(self._inboxes))
+
+    def submit(self, index: int, fn: Callable, arg) -> queue.SimpleQueue:
+        """Run fn(arg) on worker `index`; the returned queue receives (True, value) or (False, exception)."""
+        reply: queue.SimpleQueue = queue.SimpleQueue()
+        self._inboxes[index % self.count].put((fn, arg, reply))
+        return reply
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+class SplitBatchRun:
+    """A `run` callable: batches of 1 go to `single` on the caller's thread; larger ones are cut into up to
+    `workers` chunks, each run through `chunk` on its own pinned worker thread (`CoreWorkers`), then put back
+    in order.
+
+    workers: a count, or a `CoreWorkers` shared with `single` (graph_split runs the parts of a batch-1 call on
+    the same threads). Safe to call from several threads at once (each call waits on its own replies).
+    """
+
+    def __init__(self, single: Run, chunk: Run, workers: "int | CoreWorkers") -> None:
+        pool = workers if isinstance(workers, CoreWorkers) else None
+        count = pool.count if pool is not None else int(workers)
+        if count < 2:
+            raise ValueError(f"splitting a batch needs at least 2 workers, got {count}")
+        self.workers = count
+        self._single = single
+        self._chunk = chunk
+        self.pool = pool if pool is not None else CoreWorkers(count)
 
     def __call__(self, arrays: tuple) -> np.ndarray:
         batch = arrays[0].shape[0]
         if batch < 2:
             return self._single(arrays)
-        replies = []
-        for inbox, (start, stop) in zip(self._inboxes, chunk_bounds(batch, self.workers)):
-            reply: queue.SimpleQueue = queue.SimpleQueue()
-            inbox.put((tuple(a[start:stop] for a in arrays), reply))
-            replies.append(reply)
-        outs = [reply.get() for reply in replies]  # every reply, even after a failed chunk: none left behind
-        for ok, value in outs:
-            if not ok:
-                raise value
-        return np.concatenate([np.asarray(value) for _, value in outs], axis=0)
+        replies = [self.pool.submit(i, self._chunk, tuple(a[start:stop] for a in arrays))
+                   for i, (start, stop) in enumerate(chunk_bounds(batch, self.workers))]
+        return np.concatenate([np.asarray(v) for v in collect(replies)], axis=0)
 
     def close(self) -> None:
-        self._finalizer()
+        self.pool.close()

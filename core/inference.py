@@ -21,7 +21,9 @@ export ever runs. Every export is checked against torch before it is used.
 Inputs follow the model's `input_spec` ({name: ("batch", *dims)}): skeleton (B, C, T, N), depth (B, C, H, W);
 numpy or torch, any float dtype; an input with the batch axis left out is one sample. The batch axis is
 dynamic in both backends, so all tracked bodies go through in one call. On the CPU, ONNX Runtime splits such a
-batch into one chunk per core run at the same time (`batch_split`: its GRU nodes use one thread per call).
+batch into one chunk per core run at the same time (`batch_split`: its GRU nodes use one thread per call),
+and a single window of a model with several independent GRU nodes runs them split across the cores
+(`graph_split`).
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from kinact.core.batch_split import SplitBatchRun, usable_cores
+from kinact.core.batch_split import CoreWorkers, SplitBatchRun, usable_cores
+from kinact.core.graph_split import build_graph_split
 from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint
 from kinact.core.errors import BadInputError, KinactError
 
@@ -91,6 +94,7 @@ class Predictor:
         self.model = model  # the torch module for torch backends, None for onnxruntime
         self.session = None  # the onnxruntime.InferenceSession for onnx backends
         self.workers = 1  # chunks a batch of several windows is split into (batch_split), ONNX on the CPU
+        self.graph_split = False  # whether one window's GRU nodes run split across those workers (graph_split)
         self._run = run  # tuple of float32 arrays in input_spec order -> (B, K) logits as numpy
         # what `_arrays` checks every call, worked out once: the input names and each input's shape without batch
         self._shapes = {n: tuple(int(d) for d in s[1:]) for n, s in self.input_spec.items()}
@@ -108,7 +112,8 @@ class Predictor:
         available for torch, the CPU for onnx), "cpu", "cuda" or "cuda:N". threads: ONNX Runtime's
         intra_op_num_threads, or for torch on the CPU `torch.set_num_threads` (process-wide); None leaves
         the library default. workers: ONNX Runtime on the CPU only: a batch of several windows runs as up to
-        this many chunks at once on single-threaded sessions (`batch_split`); None: one per usable core when
+        this many chunks at once on single-threaded sessions (`batch_split`), and a single window's independent
+        GRU nodes are split across as many parts (`graph_split`); None: one per usable core when
         threads is None, else 1 (no splitting: the pinned thread count is what runs). layout/classes: refuse
         a checkpoint made for another joint layout or class list (BadInputError). A missing, damaged or inconsistent checkpoint raises BadInputError/KinactError.
         """
@@ -190,17 +195,21 @@ class Predictor:
         run = _session_run(session, names, output, direct=name == "onnxruntime-cpu")
         if workers is None:
             workers = usable_cores() if threads is None else 1
-        split = None
+        split = graph = None
         if name == "onnxruntime-cpu" and int(workers) > 1:
             # chunks run on their own single-threaded session: two chunks each asking for the intra-op pool
             # would only queue behind each other (measured slower than one big call)
             single_threaded = ort.InferenceSession(str(onnx_path), session_options(ort, 1), providers=providers)
-            split = SplitBatchRun(run, _session_run(single_threaded, names, output, direct=True), int(workers))
+            pool = CoreWorkers(int(workers))
+            # one window: its independent GRU nodes split across the same workers (graph_split), when it has them
+            graph = build_graph_split(onnx_path, session, ort, session_options(ort, 1), options, providers, pool)
+            split = SplitBatchRun(graph or run, _session_run(single_threaded, names, output, direct=True), pool)
             run = split
 
         p = cls(meta, spec, name, run, path=path, onnx_path=onnx_path)
         p.session = session
         p.workers = split.workers if split is not None else 1
+        p.graph_split = graph is not None
         return p
 
     # ------------------------------------------------------------------------------------------ running

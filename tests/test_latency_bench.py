@@ -89,3 +89,22 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         run_latency_bench(model_spec=SPEC, repeats=0)
     assert summarize([0.001, 0.003, 0.002])["median_ms"] == pytest.approx(2.0)
+
+
+def test_with_two_threads_the_bench_also_times_the_split_graph_back_to_back_and_paced():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from kinact.core.batch_split import usable_cores
+
+    if usable_cores() < 2:
+        pytest.skip("the graph split needs 2 usable cores")
+    r = run_latency_bench(model_spec=SPEC, **{**TINY, "threads": 2, "profile_repeats": 0, "paced_calls": 3,
+                                              "paced_gap_s": 0.001})
+    json.dumps(r)
+    _positive_stats(r["onnxruntime_split"], 4)
+    assert r["onnxruntime_split"]["parts"] == 2 and r["onnxruntime_split"]["parity_max_abs_diff"] < 1e-4
+    assert r["ratio_split_over_onnx"]["paired_median"] > 0
+    paced = r["paced"]
+    assert paced["gap_ms"] == pytest.approx(1.0) and paced["onnxruntime"]["n"] == paced["onnxruntime_split"]["n"] == 3
+    assert paced["ratio_split_over_onnx"] == pytest.approx(
+        paced["onnxruntime_split"]["median_ms"] / paced["onnxruntime"]["median_ms"])

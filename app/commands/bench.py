@@ -185,7 +185,9 @@ def _latency(args) -> int:
     m = r["model"]
     lines = [f"model {m['name']} ({m['params']:,} parameters, {m['source']}), batch {args.batch}, "
              f"{args.threads} threads, {args.repeats} calls"]
-    for kind in ("torch", "onnxruntime"):
+    for kind in ("torch", "onnxruntime", "onnxruntime_split"):
+        if kind == "onnxruntime_split" and kind not in r:
+            continue
         st = r[kind] or {}
         if "median_ms" in st:
             lines.append(f"  {kind:12s} median {st['median_ms']:7.3f} ms   p95 {st['p95_ms']:7.3f} ms")
@@ -195,6 +197,13 @@ def _latency(args) -> int:
         q = r["ratio_onnx_over_torch"]
         lines.append(f"  onnx/torch   median {q['median']:.2f}   p95 {q['p95']:.2f}   "
                      f"(parity {r['parity_max_abs_diff']:.1e})")
+    if "paced" in r:
+        pc = r["paced"]
+        lines.append(f"  onnxruntime_split = the Predictor's default for one window on 2+ cores "
+                     f"(GRU nodes in {r['onnxruntime_split']['parts']} parts at once); split/whole "
+                     f"{r['ratio_split_over_onnx']['paired_median']:.2f}; one call every {pc['gap_ms']:.0f} ms: "
+                     f"whole {pc['onnxruntime']['median_ms']:.2f} ms, split {pc['onnxruntime_split']['median_ms']:.2f} "
+                     f"ms ({pc['ratio_split_over_onnx']:.2f})")
     for kind, rows in r["batching"].items():
         if rows:
             lines.append(f"  batch sweep {kind}: " + "  ".join(

@@ -30,6 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from kinact.core.batch_split import CoreWorkers, usable_cores
+from kinact.core.graph_split import build_graph_split
+
 __all__ = ["run_latency_bench", "summarize", "onnx_profile"]
 
 DEFAULT_BATCH_SIZES = (1, 2, 4, 6)
@@ -88,6 +91,8 @@ def run_latency_bench(
     sweep_repeats: int | None = None,
     seed: int = 0,
     profile_repeats: int = 50,
+    paced_calls: int = 60,
+    paced_gap_s: float = 2 / 30,
 ) -> dict:
     """Time torch eager and ONNX Runtime (CPU) on one model; returns a JSON-serialisable dict.
 
@@ -107,6 +112,13 @@ def run_latency_bench(
     for onnxruntime, onnx_over_torch; onnx_recipe_vs_plain [{batch, paired_median (recipe / plain, per round),
     recipe_median_ms, plain_median_ms, recipe_cpu_ms, plain_cpu_ms}] against the exporter's plain translation
     at batch 1 and the largest batch; onnx_profile [{batch, run_ms, ops: {op type: ms}}] (see `onnx_profile`).
+
+    With threads >= 2 on a machine with 2+ usable cores and a model whose GRU nodes split (core/graph_split.py,
+    the Predictor's default for one window), also onnxruntime_split {... as onnxruntime, parts,
+    parity_max_abs_diff} in the same interleaved rounds, ratio_split_over_onnx {paired_median}, and paced
+    {gap_ms, onnxruntime, onnxruntime_split, ratio_split_over_onnx}: `paced_calls` calls of each, alternating,
+    with `paced_gap_s` of sleep before every call (default 2/30 s: stride 2 at 30 fps, as live), because a core
+    that idled between strides starts each call cold and back-to-back timing hides that.
     """
     import torch
 
@@ -168,12 +180,20 @@ def run_latency_bench(
 
             return call
 
-        session = None
+        session = graph = None
         with tempfile.TemporaryDirectory(prefix="kinact-latency-") as tmp:
             try:
                 session, onnx_path = _onnx_session(model, input_spec, threads, report, tmp)
             except ImportError as exc:
                 report["onnxruntime"] = {"error": f"onnxruntime not installed ({exc})"}
+            if session is not None and threads >= 2 and usable_cores() >= 2:
+                import onnxruntime as ort
+
+                from kinact.core.inference import session_options
+
+                pool = CoreWorkers(min(threads, usable_cores()))
+                graph = build_graph_split(onnx_path, session, ort, session_options(ort, 1),
+                                          session_options(ort, threads), ["CPUExecutionProvider"], pool)
             if session is not None:
                 ends = sorted({1, max(sizes + [batch])})
                 plain = _plain_session(model, input_spec, threads, tmp)
@@ -188,9 +208,21 @@ def run_latency_bench(
 
         kinds = {"torch": torch_call, **({"onnxruntime": onnx_call} if session is not None else {})}
         xs = inputs(batch)
-        wall, cpu, rounds = _interleaved({k: make(xs) for k, make in kinds.items()}, repeats, warmup)
-        for k in kinds:
+        headline = {k: make(xs) for k, make in kinds.items()}
+        if graph is not None and batch == 1:
+            headline["onnxruntime_split"] = lambda: graph(tuple(xs))
+        wall, cpu, rounds = _interleaved(headline, repeats, warmup)
+        for k in headline:
             report[k] = _stats(wall[k], cpu[k], batch)
+        if "onnxruntime_split" in headline:
+            report["onnxruntime_split"]["parts"] = len(graph._parts)
+            report["onnxruntime_split"]["parity_max_abs_diff"] = float(np.abs(
+                graph(tuple(xs)) - session.run(None, dict(zip(names, xs)))[0]).max())
+            report["ratio_split_over_onnx"] = {"paired_median": float(np.median(
+                np.asarray(rounds["onnxruntime_split"]) / np.asarray(rounds["onnxruntime"])))}
+            if paced_calls:
+                report["paced"] = _paced(headline["onnxruntime"], headline["onnxruntime_split"], paced_calls,
+                                         paced_gap_s)
         if session is not None:
             with torch.inference_mode():
                 ref = model(*[torch.from_numpy(x) for x in xs]).numpy()
@@ -218,6 +250,22 @@ def run_latency_bench(
         torch.set_num_threads(old_threads)
         report["environment"]["load_average_after"] = _load_average()
     return report
+
+
+def _paced(whole: Callable[[], Any], split: Callable[[], Any], n: int, gap_s: float) -> dict:
+    """Median/p95 of the whole-graph and the split call, `n` calls each, alternating, `gap_s` of sleep before
+    every call (see run_latency_bench)."""
+    times: dict[str, list[float]] = {"onnxruntime": [], "onnxruntime_split": []}
+    calls = {"onnxruntime": whole, "onnxruntime_split": split}
+    for i in range(n):
+        for k in (list(calls) if i % 2 == 0 else list(calls)[::-1]):
+            time.sleep(gap_s)
+            t0 = time.perf_counter()
+            calls[k]()
+            times[k].append(time.perf_counter() - t0)
+    out: dict[str, Any] = {"gap_ms": gap_s * 1e3, **{k: summarize(v) for k, v in times.items()}}
+    out["ratio_split_over_onnx"] = out["onnxruntime_split"]["median_ms"] / out["onnxruntime"]["median_ms"]
+    return out
 
 
 def _stats(wall: list[float], cpu: list[float], batch: int) -> dict[str, float]:
