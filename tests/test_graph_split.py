@@ -51,6 +51,13 @@ def _session(path, threads=1):
     return ort.InferenceSession(str(path), session_options(ort, threads), providers=["CPUExecutionProvider"])
 
 
+def _split(path, pool):
+    """(whole-graph session, checked GraphSplitRun or None) for the model at path, parts on `pool`."""
+    whole = _session(path)
+    return whole, build_graph_split(path, whole, ort, session_options(ort, 1), session_options(ort, 1),
+                                    ["CPUExecutionProvider"], pool)
+
+
 def test_the_recurrences_are_shared_out_and_the_parts_rebuild_the_whole_graph(tmp_path):
     model = onnx.shape_inference.infer_shapes(onnx.load(str(_gru_model(tmp_path / "m.onnx", grus=3))))
     plan = plan_split(model, 2)
@@ -67,11 +74,8 @@ def test_chained_recurrences_are_not_split(tmp_path):
 
 
 def test_split_run_matches_the_whole_graph_and_runs_its_parts_at_once(tmp_path):
-    path = _gru_model(tmp_path / "m.onnx", grus=4)
-    whole = _session(path)
     pool = CoreWorkers(2)
-    run = build_graph_split(path, whole, ort, session_options(ort, 1), session_options(ort, 1),
-                            ["CPUExecutionProvider"], pool)
+    whole, run = _split(_gru_model(tmp_path / "m.onnx", grus=4), pool)
     assert isinstance(run, GraphSplitRun)
     for seed in range(3):
         x = np.random.default_rng(seed).standard_normal((T, 1, D)).astype(np.float32)
@@ -96,11 +100,8 @@ def test_split_run_matches_the_whole_graph_and_runs_its_parts_at_once(tmp_path):
 
 
 def test_a_failing_part_raises_in_the_caller_and_leaves_no_reply_behind(tmp_path):
-    path = _gru_model(tmp_path / "m.onnx", grus=2)
-    whole = _session(path)
     pool = CoreWorkers(2)
-    run = build_graph_split(path, whole, ort, session_options(ort, 1), session_options(ort, 1),
-                            ["CPUExecutionProvider"], pool)
+    whole, run = _split(_gru_model(tmp_path / "m.onnx", grus=2), pool)
     good = list(run._parts)
 
     def broken(feeds):
@@ -116,10 +117,8 @@ def test_a_failing_part_raises_in_the_caller_and_leaves_no_reply_behind(tmp_path
 
 
 def test_one_recurrence_means_no_split(tmp_path):
-    path = _gru_model(tmp_path / "m.onnx", grus=1)
     pool = CoreWorkers(2)
-    assert build_graph_split(path, _session(path), ort, session_options(ort, 1), session_options(ort, 1),
-                             ["CPUExecutionProvider"], pool) is None
+    assert _split(_gru_model(tmp_path / "m.onnx", grus=1), pool)[1] is None
     pool.close()
 
 
