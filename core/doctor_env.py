@@ -169,7 +169,8 @@ def check_onnx() -> Check:
         import onnx
     except ImportError as exc:
         return Check("onnx", "warn", f"not importable ({exc}): `kinact export` and the ONNX model cache cannot "
-                                     "write metadata", 'pip install "onnx>=1.15"')
+                                     "write metadata, and one window no longer runs split across the cores "
+                                     "(graph_split)", 'pip install "onnx>=1.15"')
     v = _version(onnx, "onnx")
     if vtuple(v) < (1, 15):
         return Check("onnx", "warn", f"{v}: kinact needs onnx >= 1.15", 'pip install -U "onnx>=1.15"')

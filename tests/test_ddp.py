@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 
 import pytest
 import torch
@@ -88,10 +87,8 @@ def test_two_gloo_processes_match_one(tmp_path, monkeypatch):
     root = write_fake_utd(tmp_path / "utd")
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(key, raising=False)
-    start = time.perf_counter()
     single = train(_config(), root, tmp_path / "one", seed=0, progress=False, device="cpu")
     mp.spawn(_worker, args=(2, _free_port(), root, str(tmp_path / "two")), nprocs=2, join=True)
-    assert time.perf_counter() - start < 30
 
     a, meta_a = load_checkpoint(tmp_path / "one" / "seed0" / "model.safetensors")
     b, meta_b = load_checkpoint(tmp_path / "two" / "seed0" / "model.safetensors")
