@@ -23,7 +23,7 @@ numpy or torch, any float dtype; an input with the batch axis left out is one sa
 dynamic in both backends, so all tracked bodies go through in one call. On the CPU, ONNX Runtime splits such a
 batch into one chunk per core run at the same time (`batch_split`: its GRU nodes use one thread per call),
 and a single window of a model with several independent GRU nodes runs them split across the cores
-(`graph_split`).
+(`graph_split`) whenever that has lately been faster than one whole-graph call (`faster_of`).
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from kinact.core.batch_split import CoreWorkers, SplitBatchRun, usable_cores
+from kinact.core.faster_of import FasterOf
 from kinact.core.graph_split import build_graph_split
 from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint
 from kinact.core.errors import BadInputError, KinactError
@@ -94,7 +95,8 @@ class Predictor:
         self.model = model  # the torch module for torch backends, None for onnxruntime
         self.session = None  # the onnxruntime.InferenceSession for onnx backends
         self.workers = 1  # chunks a batch of several windows is split into (batch_split), ONNX on the CPU
-        self.graph_split = False  # whether one window's GRU nodes run split across those workers (graph_split)
+        self.graph_split = False  # whether one window's GRU nodes may run split across those workers (graph_split)
+        self.single_run = None  # the FasterOf choosing between split and whole graph for one window, if any
         self._run = run  # tuple of float32 arrays in input_spec order -> (B, K) logits as numpy
         # what `_arrays` checks every call, worked out once: the input names and each input's shape without batch
         self._shapes = {n: tuple(int(d) for d in s[1:]) for n, s in self.input_spec.items()}
@@ -113,7 +115,8 @@ class Predictor:
         intra_op_num_threads, or for torch on the CPU `torch.set_num_threads` (process-wide); None leaves
         the library default. workers: ONNX Runtime on the CPU only: a batch of several windows runs as up to
         this many chunks at once on single-threaded sessions (`batch_split`), and a single window's independent
-        GRU nodes are split across as many parts (`graph_split`); None: one per usable core when
+        GRU nodes are split across as many parts (`graph_split`) while that is faster (`faster_of`); None: one
+        per usable core when
         threads is None, else 1 (no splitting: the pinned thread count is what runs). layout/classes: refuse
         a checkpoint made for another joint layout or class list (BadInputError). A missing, damaged or inconsistent checkpoint raises BadInputError/KinactError.
         """
@@ -203,13 +206,16 @@ class Predictor:
             pool = CoreWorkers(int(workers))
             # one window: its independent GRU nodes split across the same workers (graph_split), when it has them
             graph = build_graph_split(onnx_path, session, ort, session_options(ort, 1), options, providers, pool)
-            split = SplitBatchRun(graph or run, _session_run(single_threaded, names, output, direct=True), pool)
+            # ... but only while that is faster than the whole graph (faster_of: it is not after idle pauses)
+            single = FasterOf(graph, run) if graph is not None else run
+            split = SplitBatchRun(single, _session_run(single_threaded, names, output, direct=True), pool)
             run = split
 
         p = cls(meta, spec, name, run, path=path, onnx_path=onnx_path)
         p.session = session
         p.workers = split.workers if split is not None else 1
         p.graph_split = graph is not None
+        p.single_run = single if graph is not None else None
         return p
 
     # ------------------------------------------------------------------------------------------ running

@@ -36,7 +36,7 @@ def test_meta_round_trips_with_and_without_live(tmp_path):
 
 
 def test_the_shipped_model_carries_the_settings_it_was_tuned_with():
-    # the shipped model is the partial-action recipe (configs/utd_skeleton_ours_noaction_partial02.toml)
+    # the shipped model is the partial-action recipe (configs/utd_skeleton_ours_noaction_partial01r7.toml)
     import os
 
     from kinact.core import assets
@@ -46,9 +46,9 @@ def test_the_shipped_model_carries_the_settings_it_was_tuned_with():
     if shipped is None:
         pytest.skip("no shipped model in this install")
     meta = read_meta(shipped)
-    assert meta.trained_on.get("config") == "utd_skeleton_ours_noaction_partial02"
+    assert meta.trained_on.get("config") == "utd_skeleton_ours_noaction_partial01r7"
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
-    recipe = load_config(os.path.join(root, "utd_skeleton_ours_noaction_partial02.toml"))
+    recipe = load_config(os.path.join(root, "utd_skeleton_ours_noaction_partial01r7.toml"))
     assert live_source(meta) == "checkpoint" and live_options(meta) == recipe.live
 
 

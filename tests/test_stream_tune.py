@@ -116,3 +116,26 @@ def test_command_line_writes_every_setting_and_a_choice(data, tmp_path, capsys):
     assert all(len(w["tried"]) >= 2 for w in r["windows"].values())
     assert (tmp_path / "cache" / "scores_0.800s.pkl").exists()
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["chosen"] == r["chosen"]
+
+
+def test_the_oracle_floor_finds_the_first_run_of_right_top_classes():
+    from kinact.core.pipeline.tracker import TrackedBody, TrackUpdate
+    from kinact.core.pipeline.worker import Prediction
+    from kinact.core.training.stream_eval import Segment, Stream
+    from kinact.core.training.stream_tune import ScoreCache, oracle_delays
+
+    classes = ["a", "b", "no action"]
+    fps, n = 10.0, 30
+    # top class per frame: segment "a" is frames 5-19, right from frame 9 on but for a slip at 11;
+    # segment "b" (frames 20-29) is never right
+    top = [2] * 5 + [1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0] + [0] * 10
+    raw = [[Prediction(i / fps, 0.0, 7, None, 0.0, probs=np.eye(3)[t])] for i, t in enumerate(top)]
+    raw[13] = None  # no request at this frame: the run is not broken, just not extended
+    updates = [TrackUpdate([TrackedBody(7, 1, None, None, True)]) for _ in range(n)]
+    cache = ScoreCache(2.0, {}, [i / fps for i in range(n)], updates, raw)
+    segs = [Segment(0.5, 1.9, "a", 5, 20), Segment(2.0, 2.9, "b", 20, 30)]
+    stream = Stream(np.zeros((n, 20, 3)), np.ones((n, 20)), np.zeros(n, int), segs, "utd_mhad", fps, body_id=1)
+    out = oracle_delays(cache, [stream], classes, holds=(1, 3))
+    assert out["hold_1"] == {"found": 1, "segments": 2, "mean_delay_s": pytest.approx(0.4),
+                             "median_delay_s": pytest.approx(0.4)}  # frame 9: 0.9 s - 0.5 s
+    assert out["hold_3"]["found"] == 1 and out["hold_3"]["mean_delay_s"] == pytest.approx(0.7)  # frames 12, 14, 15

@@ -203,7 +203,7 @@ def _latency(args) -> int:
                      f"(GRU nodes in {r['onnxruntime_split']['parts']} parts at once); split/whole "
                      f"{r['ratio_split_over_onnx']['paired_median']:.2f}; one call every {pc['gap_ms']:.0f} ms: "
                      f"whole {pc['onnxruntime']['median_ms']:.2f} ms, split {pc['onnxruntime_split']['median_ms']:.2f} "
-                     f"ms ({pc['ratio_split_over_onnx']:.2f})")
+                     f"ms, faster-of {pc['onnxruntime_faster_of']['median_ms']:.2f} ms")
     for kind, rows in r["batching"].items():
         if rows:
             lines.append(f"  batch sweep {kind}: " + "  ".join(

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from kinact.core.batch_split import CoreWorkers, usable_cores
+from kinact.core.faster_of import FasterOf
 from kinact.core.graph_split import build_graph_split
 
 __all__ = ["run_latency_bench", "summarize", "onnx_profile"]
@@ -116,9 +117,10 @@ def run_latency_bench(
     With threads >= 2 on a machine with 2+ usable cores and a model whose GRU nodes split (core/graph_split.py,
     the Predictor's default for one window), also onnxruntime_split {... as onnxruntime, parts,
     parity_max_abs_diff} in the same interleaved rounds, ratio_split_over_onnx {paired_median}, and paced
-    {gap_ms, onnxruntime, onnxruntime_split, ratio_split_over_onnx}: `paced_calls` calls of each, alternating,
-    with `paced_gap_s` of sleep before every call (default 2/30 s: stride 2 at 30 fps, as live), because a core
-    that idled between strides starts each call cold and back-to-back timing hides that.
+    {gap_ms, onnxruntime, onnxruntime_split, onnxruntime_faster_of, over_first {...}, faster_of_calls}:
+    `paced_calls` calls of each in rotating order with `paced_gap_s` of sleep before every call (default 2/30 s:
+    stride 2 at 30 fps, as live), because a core that idled between strides starts each call cold and
+    back-to-back timing hides that; faster_of is what the Predictor runs for one window (core/faster_of.py).
     """
     import torch
 
@@ -221,8 +223,12 @@ def run_latency_bench(
             report["ratio_split_over_onnx"] = {"paired_median": float(np.median(
                 np.asarray(rounds["onnxruntime_split"]) / np.asarray(rounds["onnxruntime"])))}
             if paced_calls:
-                report["paced"] = _paced(headline["onnxruntime"], headline["onnxruntime_split"], paced_calls,
-                                         paced_gap_s)
+                adaptive = FasterOf(graph, lambda arrays: session.run(None, dict(zip(names, arrays))))
+                report["paced"] = _paced({"onnxruntime": headline["onnxruntime"],
+                                          "onnxruntime_split": headline["onnxruntime_split"],
+                                          "onnxruntime_faster_of": lambda: adaptive(tuple(xs))},
+                                         paced_calls, paced_gap_s)
+                report["paced"]["faster_of_calls"] = {"split": adaptive.calls[0], "whole": adaptive.calls[1]}
         if session is not None:
             with torch.inference_mode():
                 ref = model(*[torch.from_numpy(x) for x in xs]).numpy()
@@ -252,19 +258,19 @@ def run_latency_bench(
     return report
 
 
-def _paced(whole: Callable[[], Any], split: Callable[[], Any], n: int, gap_s: float) -> dict:
-    """Median/p95 of the whole-graph and the split call, `n` calls each, alternating, `gap_s` of sleep before
-    every call (see run_latency_bench)."""
-    times: dict[str, list[float]] = {"onnxruntime": [], "onnxruntime_split": []}
-    calls = {"onnxruntime": whole, "onnxruntime_split": split}
+def _paced(calls: Mapping[str, Callable[[], Any]], n: int, gap_s: float) -> dict:
+    """Median/p95 of each call, `n` calls each in rotating order, `gap_s` of sleep before every call (see
+    run_latency_bench), and each one's median over the first one's."""
+    keys = list(calls)
+    times: dict[str, list[float]] = {k: [] for k in keys}
     for i in range(n):
-        for k in (list(calls) if i % 2 == 0 else list(calls)[::-1]):
+        for k in keys[i % len(keys):] + keys[:i % len(keys)]:
             time.sleep(gap_s)
             t0 = time.perf_counter()
             calls[k]()
             times[k].append(time.perf_counter() - t0)
     out: dict[str, Any] = {"gap_ms": gap_s * 1e3, **{k: summarize(v) for k, v in times.items()}}
-    out["ratio_split_over_onnx"] = out["onnxruntime_split"]["median_ms"] / out["onnxruntime"]["median_ms"]
+    out["over_first"] = {k: out[k]["median_ms"] / out[keys[0]]["median_ms"] for k in keys[1:]}
     return out
 
 
