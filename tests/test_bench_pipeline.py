@@ -130,3 +130,12 @@ def test_cli_bench_needs_a_model(monkeypatch, tmp_path, capsys):
     assert main(["bench", "pipeline", "--json"]) == 2
     assert "--spec" in capsys.readouterr().err
     assert main(["bench", "latency", "--spec", "{not json"]) == 2
+
+
+def test_pipeline_bench_paces_at_the_models_own_stride_by_default(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from tiny_models import tiny_checkpoint
+
+    path = tiny_checkpoint(tmp_path / "live.safetensors", live={"stride": 2})
+    r = run_pipeline_bench(path, people=(1,), seconds=0.3)
+    assert r["settings"]["stride"] == 2 and r["realtime"]["stride"] == 2

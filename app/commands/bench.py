@@ -39,7 +39,8 @@ def add_arguments(p) -> None:
                                       "(c) p95 against stride period + 2 x model latency.")
     pipe.add_argument("--people", default="1,2,4,6", help="people counts for the real-time part (default 1,2,4,6)")
     pipe.add_argument("--seconds", type=float, default=10.0, help="wall seconds of each measured run (default 10)")
-    pipe.add_argument("--stride", type=int, default=3, help="frames between inferences, as the app (default 3)")
+    pipe.add_argument("--stride", type=int, default=None,
+                      help="frames between inferences (default: the model's live stride, as the app)")
     pipe.add_argument("--fps", type=float, default=30.0)
     pipe.add_argument("--batch", type=int, default=1, help="people in the throughput scene (default 1)")
     pipe.add_argument("--sample", help="a dataset file whose first body makes the scene (default: a synthetic wave)")

@@ -10,9 +10,9 @@ Two questions, answered as ratios so that a shared or slow machine does not chan
     means the pipeline adds less than 10 %. The three are measured in turns, three rounds each (`rounds` in
     the report), because on a shared machine one 10-second stretch can run 10 % slower than the next.
 (b) Real time. For 1, 2, 4, 6 people at 30 fps the threaded runner reads a sensor-like source (`SensorClock`:
-    frames go out when due and are lost when the pipeline falls behind) at the app's stride; reported are the
-    per-stride inference time, frame-to-result latency p50/p95, capture fps, dropped frames and dropped windows,
-    and the cost of six people relative to one (goal ≤ 2.5×: one batched call per stride, not one per person).
+    frames go out when due and are lost when the pipeline falls behind) at the model's live stride, as the
+    app; reported are the per-stride inference time, frame-to-result latency p50/p95, capture fps, dropped
+    frames and dropped windows, and the cost of six people relative to one (goal ≤ 2.5×: one batched call per stride, not one per person).
 (c) Latency target: p95 ≤ stride period + 2 × the model's own latency at that batch size.
 
     from kinact.core.bench.pipeline_bench import run_pipeline_bench
@@ -38,13 +38,13 @@ COST_RATIO_GOAL = 2.5  # per-stride inference time of the most people over the f
 
 
 def run_pipeline_bench(ckpt, people: Sequence[int] = DEFAULT_PEOPLE, seconds: float = 10.0, backend: str = "auto",
-                       stride: int = 3, fps: float = 30.0, sample=None, threads: int | None = None,
+                       stride: int | None = None, fps: float = 30.0, sample=None, threads: int | None = None,
                        batch: int = 1, spacing: float = 0.8, workers: int | None = None) -> dict:
     """Run (a), (b) and (c) of the module docstring; returns a JSON-serialisable dict.
 
     ckpt: a checkpoint (random weights time the same as trained ones). seconds: wall time of each measured run
     (the throughput part makes three such runs, the real-time part one per entry of `people`). stride: frames
-    between inferences for (b), as the app's default. sample: a dataset file whose first body makes the scene
+    between inferences for (b); None: the checkpoint's live stride, as the app. sample: a dataset file whose first body makes the scene
     (default: a procedural wave). threads: the backend's intra-op threads (None: library default). batch: bodies
     in the scene for the throughput part (the model-only reference runs the same batch). workers: chunks a
     several-body batch is split into on ONNX Runtime's CPU path (None: the library default, one per core).
@@ -52,10 +52,14 @@ def run_pipeline_bench(ckpt, people: Sequence[int] = DEFAULT_PEOPLE, seconds: fl
     from kinact.core.inference import Predictor
 
     people = [int(n) for n in people]
-    if not people or min(people) < 1 or seconds <= 0 or stride < 1 or batch < 1 or fps <= 0:
+    if not people or min(people) < 1 or seconds <= 0 or (stride is not None and stride < 1) or batch < 1 or fps <= 0:
         raise ValueError("people, seconds, stride, batch and fps must be positive")
     load_before = _loadavg()
     predictor = Predictor.load(ckpt, backend=backend, threads=threads, workers=workers)
+    if stride is None:  # as the app: the checkpoint's own live stride
+        from kinact.core.pipeline.live_settings import live_options
+
+        stride = int(live_options(predictor.meta).get("stride") or 3)
     motion = base_motion(sample, fps)
     meta = predictor.meta
     report: dict = {
