@@ -245,7 +245,10 @@ def engine_section(bench: Path) -> list[str]:
                 f"**{c.get('infer_median', float('nan')):.2f}×** (goal ≤ {c.get('goal')}).", ""]
     for name, flags, what in (("soak.json", " --threads 1", "one ONNX Runtime call per stride"),
                               ("soak_split.json", " --minutes 10", "the default: the batch split across the cores, "
-                               "nothing else running")):
+                               "nothing else running"),
+                              ("soak_one_person.json", " --minutes 10 --people 1", "one person: each window runs "
+                               "split across the cores or as the whole graph, whichever has lately been faster "
+                               "(core/faster_of.py)")):
         soak = load(name)
         if not soak:
             continue
