@@ -112,14 +112,18 @@ class GraphSplitRun:
         self.input_names = list(input_names)
         self._parts = [self._runner(s) for s in parts]
         self._part_outputs = [list(o) for o in part_outputs]
-        self._tail_inputs = [i.name for i in tail.get_inputs()]
-        self._tail = tail
-        self._tail_output = [tail.get_outputs()[0].name]
+        self._tail = self._runner(tail, [tail.get_outputs()[0].name])
         self.workers = workers
 
-    def _runner(self, session) -> Callable[[dict], list]:
+    @property
+    def parts(self) -> int:
+        return len(self._parts)
+
+    @staticmethod
+    def _runner(session, outs: list[str] | None = None) -> Callable[[dict], list]:
+        """feeds (a dict holding at least the session's inputs) -> the session's outputs `outs` (default all)."""
         wanted = [i.name for i in session.get_inputs()]
-        outs = [o.name for o in session.get_outputs()]
+        outs = outs or [o.name for o in session.get_outputs()]
         fast = getattr(getattr(session, "_sess", None), "run", None)  # skips the Python wrapper's re-checks
         if fast is not None:
             return lambda feeds: fast(outs, {n: feeds[n] for n in wanted}, None)
@@ -134,11 +138,7 @@ class GraphSplitRun:
             rest = collect(replies)  # always drained, so no reply is left for a later call
         for names, values in zip(self._part_outputs, [first, *rest]):
             feeds.update(zip(names, values))
-        fast = getattr(getattr(self._tail, "_sess", None), "run", None)
-        tail_feeds = {n: feeds[n] for n in self._tail_inputs}
-        if fast is not None:
-            return fast(self._tail_output, tail_feeds, None)[0]
-        return self._tail.run(self._tail_output, tail_feeds)[0]
+        return self._tail(feeds)[0]
 
 
 def build_graph_split(onnx_path: str | os.PathLike, whole, ort, part_options, tail_options, providers,

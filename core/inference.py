@@ -116,9 +116,9 @@ class Predictor:
         the library default. workers: ONNX Runtime on the CPU only: a batch of several windows runs as up to
         this many chunks at once on single-threaded sessions (`batch_split`), and a single window's independent
         GRU nodes are split across as many parts (`graph_split`) while that is faster (`faster_of`); None: one
-        per usable core when
-        threads is None, else 1 (no splitting: the pinned thread count is what runs). layout/classes: refuse
-        a checkpoint made for another joint layout or class list (BadInputError). A missing, damaged or inconsistent checkpoint raises BadInputError/KinactError.
+        per usable core when threads is None, else 1 (no splitting: the pinned thread count is what runs).
+        layout/classes: refuse a checkpoint made for another joint layout or class list (BadInputError). A
+        missing, damaged or inconsistent checkpoint raises BadInputError/KinactError.
         """
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")

@@ -114,9 +114,9 @@ def run_latency_bench(
     recipe_median_ms, plain_median_ms, recipe_cpu_ms, plain_cpu_ms}] against the exporter's plain translation
     at batch 1 and the largest batch; onnx_profile [{batch, run_ms, ops: {op type: ms}}] (see `onnx_profile`).
 
-    With threads >= 2 on a machine with 2+ usable cores and a model whose GRU nodes split (core/graph_split.py,
-    the Predictor's default for one window), also onnxruntime_split {... as onnxruntime, parts,
-    parity_max_abs_diff} in the same interleaved rounds, ratio_split_over_onnx {paired_median}, and paced
+    With threads >= 2 on a machine with 2+ usable cores and a model whose GRU nodes split (core/graph_split.py;
+    the Predictor runs one window that way or whole, whichever is faster lately), also onnxruntime_split
+    {... as onnxruntime, parts, parity_max_abs_diff} in the same interleaved rounds, ratio_split_over_onnx {paired_median}, and paced
     {gap_ms, onnxruntime, onnxruntime_split, onnxruntime_faster_of, over_first {...}, faster_of_calls}:
     `paced_calls` calls of each in rotating order with `paced_gap_s` of sleep before every call (default 2/30 s:
     stride 2 at 30 fps, as live), because a core that idled between strides starts each call cold and
@@ -217,7 +217,7 @@ def run_latency_bench(
         for k in headline:
             report[k] = _stats(wall[k], cpu[k], batch)
         if "onnxruntime_split" in headline:
-            report["onnxruntime_split"]["parts"] = len(graph._parts)
+            report["onnxruntime_split"]["parts"] = graph.parts
             report["onnxruntime_split"]["parity_max_abs_diff"] = float(np.abs(
                 graph(tuple(xs)) - session.run(None, dict(zip(names, xs)))[0]).max())
             report["ratio_split_over_onnx"] = {"paired_median": float(np.median(

@@ -12,7 +12,8 @@ Two questions, answered as ratios so that a shared or slow machine does not chan
 (b) Real time. For 1, 2, 4, 6 people at 30 fps the threaded runner reads a sensor-like source (`SensorClock`:
     frames go out when due and are lost when the pipeline falls behind) at the model's live stride, as the
     app; reported are the per-stride inference time, frame-to-result latency p50/p95, capture fps, dropped
-    frames and dropped windows, and the cost of six people relative to one (goal ≤ 2.5×: one batched call per stride, not one per person).
+    frames and dropped windows, and the cost of six people relative to one (goal ≤ 2.5×: one batched call
+    per stride, not one per person).
 (c) Latency target: p95 ≤ stride period + 2 × the model's own latency at that batch size.
 
     from kinact.core.bench.pipeline_bench import run_pipeline_bench
@@ -44,9 +45,9 @@ def run_pipeline_bench(ckpt, people: Sequence[int] = DEFAULT_PEOPLE, seconds: fl
 
     ckpt: a checkpoint (random weights time the same as trained ones). seconds: wall time of each measured run
     (the throughput part makes three such runs, the real-time part one per entry of `people`). stride: frames
-    between inferences for (b); None: the checkpoint's live stride, as the app. sample: a dataset file whose first body makes the scene
-    (default: a procedural wave). threads: the backend's intra-op threads (None: library default). batch: bodies
-    in the scene for the throughput part (the model-only reference runs the same batch). workers: chunks a
+    between inferences for (b); None: the checkpoint's live stride, as the app. sample: a dataset file whose
+    first body makes the scene (default: a procedural wave). threads: the backend's intra-op threads (None:
+    library default). batch: bodies in the scene for the throughput part (the model-only reference runs the same batch). workers: chunks a
     several-body batch is split into on ONNX Runtime's CPU path (None: the library default, one per core).
     """
     from kinact.core.inference import Predictor

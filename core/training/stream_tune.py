@@ -159,8 +159,9 @@ ORACLE_HOLDS = (1, 5, 10)
 def oracle_delays(cache: ScoreCache, streams: list[Stream], classes: list[str], holds=ORACLE_HOLDS) -> dict:
     """A floor under the detection delay of any event settings for this model: per segment, the time from its
     start to the first window from which the raw top class is the segment's own for `hold` windows in a row
-    (stride 1; frames without a window neither extend nor break a run). Post-processing cannot start the right event sooner without knowing the answer, so when this
-    floor is near a delay goal, only a model that names actions earlier can reach it.
+    (stride 1; frames without a window neither extend nor break a run). Post-processing cannot start the
+    right event sooner without knowing the answer, so when this floor is near a delay goal, only a model that
+    names actions earlier can reach it.
     → {"hold_N": {found, segments, mean_delay_s, median_delay_s}}."""
     out = {}
     for hold in holds:
