@@ -85,7 +85,11 @@ NOTES = {
         "before its test numbers were seen; the 48-frame row stays for comparison. Counting the ensemble members "
         "trained later (seeds 2 and 3, below), the single model measures 86.09% ± 2.20 over four seeds with 32 "
         "frames against 85.36% ± 0.91 with 48, and the two-model ensembles tie at 88.00%: on the test subjects "
-        "the validation choice is worth less than a point, within seed noise."),
+        "the validation choice is worth less than a point, within seed noise. Later the same day four more "
+        "changes to `msr_skeleton_ours_f32` were validated the same way (subjects 7 and 9, two seeds each, "
+        "against 86.6% for the config itself) and all scored lower, so none was adopted: left/right mirroring "
+        "(augment.mirror 0.5) 81.1%, a narrower network (channels 32-64-128) 77.3%, joint noise 0.03 81.1%, "
+        "weight decay 0.05 83.6%."),
 }
 
 
