@@ -102,6 +102,16 @@ def plan_split(model, parts: int = 2) -> SplitPlan | None:
                      part_outputs=part_outputs, tail=extractor.extract_model(inputs + every_cut, outputs))
 
 
+def session_call(session, direct: bool = True) -> Callable[[list, dict], list]:
+    """(output names, feeds) -> outputs of `session`. direct: the C++ session under onnxruntime's Python `run`,
+    skipping that wrapper's re-check of the input names and its GPU-provider fallback (a few microseconds a
+    call); False (a GPU session) keeps the wrapper."""
+    fast = getattr(getattr(session, "_sess", None), "run", None) if direct else None
+    if fast is not None:
+        return lambda outs, feeds: fast(outs, feeds, None)
+    return session.run
+
+
 class GraphSplitRun:
     """A `run` callable for one window: part 0 on the caller's thread, part i on worker i, then the tail."""
 
@@ -124,10 +134,8 @@ class GraphSplitRun:
         """feeds (a dict holding at least the session's inputs) -> the session's outputs `outs` (default all)."""
         wanted = [i.name for i in session.get_inputs()]
         outs = outs or [o.name for o in session.get_outputs()]
-        fast = getattr(getattr(session, "_sess", None), "run", None)  # skips the Python wrapper's re-checks
-        if fast is not None:
-            return lambda feeds: fast(outs, {n: feeds[n] for n in wanted}, None)
-        return lambda feeds: session.run(outs, {n: feeds[n] for n in wanted})
+        call = session_call(session)
+        return lambda feeds: call(outs, {n: feeds[n] for n in wanted})
 
     def __call__(self, arrays: tuple) -> np.ndarray:
         feeds = dict(zip(self.input_names, arrays))

@@ -38,7 +38,7 @@ import numpy as np
 
 from kinact.core.batch_split import CoreWorkers, SplitBatchRun, usable_cores
 from kinact.core.faster_of import FasterOf
-from kinact.core.graph_split import build_graph_split
+from kinact.core.graph_split import build_graph_split, session_call
 from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint
 from kinact.core.errors import BadInputError, KinactError
 
@@ -308,16 +308,12 @@ def session_options(ort, threads: int | None = None):
 
 
 def _session_run(session, names: list[str], output: list[str], direct: bool):
-    """tuple of arrays -> logits through `session`. On the CPU (direct=True), the C++ session under onnxruntime's
-    Python `run`: that wrapper only re-checks the input names (`Predictor._arrays` has) and handles a failing GPU
-    provider, and costs a few microseconds per call."""
-    fast = getattr(getattr(session, "_sess", None), "run", None) if direct else None
-    if fast is not None:
-        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-            return fast(output, dict(zip(names, arrays)), None)[0]
-    else:
-        def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-            return session.run(output, dict(zip(names, arrays)))[0]
+    """tuple of arrays -> logits through `session`; direct=True on the CPU (`graph_split.session_call`: the
+    input names were already checked by `Predictor._arrays`)."""
+    call = session_call(session, direct)
+
+    def run(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+        return call(output, dict(zip(names, arrays)))[0]
     return run
 
 
