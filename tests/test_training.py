@@ -299,3 +299,57 @@ def test_score_fusion_drops_a_no_action_column_and_renormalises():
     assert torch.allclose(runs[1][1], torch.tensor([[0.75, 0.25]])) and runs[0][1] is plain[1]
     with pytest.raises(KinactError, match="share one class list"):
         _shared_action_classes([plain, with_na], [["a", "b"], ["a", "c", "none"]], [None, "none"])
+
+
+# --------------------------------------------------------------------------------------------- init_from
+
+def test_init_from_loads_every_layer_but_the_head(trained, fake_utd, tmp_path):
+    from kinact.core.training.finetune import head_keys
+    from kinact.core.training.train import init_weights, seeded_model
+
+    _, out = trained
+    ckpt = out / "seed0" / "model.safetensors"
+    state, meta = load_checkpoint(ckpt)
+    cfg = config_from_dict(tiny_config(**{"optim.init_from": str(ckpt)}))
+    classes = [meta.classes[2], "a class it never saw", meta.classes[0]]
+    spec, net = seeded_model(cfg, len(classes), seed=5)
+    fresh = {k: v.clone() for k, v in net.state_dict().items()}
+    line = init_weights(cfg, net, spec, classes)
+    assert "2 known" in line
+    heads = head_keys(net, spec)
+    got = net.state_dict()
+    for key, t in got.items():
+        if key in heads:
+            ax = heads[key]
+            assert torch.equal(t.select(ax, 0), state[key].select(ax, 2))
+            assert torch.equal(t.select(ax, 1), fresh[key].select(ax, 1))  # unknown class: fresh row kept
+        else:
+            assert torch.equal(t, state[key].to(t.dtype)), key
+    # A run with it trains from there; resuming it later still works (the key is part of the fingerprint).
+    result = train(cfg, fake_utd, tmp_path, seed=0, progress=False)
+    assert result["epochs"] == 2
+
+
+def test_init_from_refuses_another_input_recipe_and_a_missing_file(trained, tmp_path):
+    from kinact.core.training.train import init_weights, seeded_model
+
+    _, out = trained
+    ckpt = out / "seed0" / "model.safetensors"
+    cfg = config_from_dict(tiny_config(**{"optim.init_from": str(ckpt), "input.features": ["joint", "bone"]}))
+    spec, net = seeded_model(cfg, 3, seed=0)
+    with pytest.raises(KinactError, match="input features"):
+        init_weights(cfg, net, spec, ["a", "b", "c"])
+    cfg = config_from_dict(tiny_config(**{"optim.init_from": str(tmp_path / "nope.safetensors")}))
+    with pytest.raises(KinactError, match="no such checkpoint"):
+        init_weights(cfg, net, spec, ["a", "b", "c"])
+
+
+def test_init_from_is_resolved_beside_the_config_file(tmp_path):
+    from kinact.core.training.train import init_path
+
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.safetensors").write_bytes(b"")
+    cfg = config_from_dict(tiny_config(**{"optim.init_from": "../models/m.safetensors"}),
+                           str(tmp_path / "configs" / "x.toml"))
+    assert os.path.samefile(init_path(cfg), tmp_path / "models" / "m.safetensors")

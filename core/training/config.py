@@ -43,7 +43,7 @@ SCHEDULERS = ("plateau", "cosine", "none")
 MONITORS = ("train_loss", "val_loss")
 NUM_JOINTS = 20  # models always see the canonical (Kinect v1) joints
 NO_ACTION_KEYS = ("no_action", "no_action_name", "no_action_ratio")
-NEUTRAL_OPTIM = {"class_balance": None, "body_lr_scale": 1.0}
+NEUTRAL_OPTIM = {"class_balance": None, "body_lr_scale": 1.0, "init_from": ""}
 
 
 @dataclass
@@ -137,6 +137,9 @@ class OptimConfig:
     # whose classes are rarely balanced), off for the published datasets.
     class_balance: bool | None = None
     body_lr_scale: float = 1.0  # lr factor for everything but the classifier head (fine-tuning; 0 freezes it)
+    # Start from another run's weights (pretraining on one dataset, training on another): a checkpoint path,
+    # relative to the config file's folder when not absolute; every layer but the classifier head is loaded.
+    init_from: str = ""
 
     def balanced(self, dataset: str) -> bool:
         return self.class_balance if self.class_balance is not None else dataset == "kinrec"
