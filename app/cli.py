@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_cmd", "convert a dataset file or an Azure Kinect MKV into a .kinrec recording"),
     "train": ("train", "train an experiment config (all its seeds) and write summary.json"),
     "eval": ("eval", "accuracy, per-class accuracy and confusion matrix of a checkpoint"),
+    "ensemble": ("ensemble", "combine checkpoints of one recipe into one checkpoint that averages their scores"),
     "export": ("export", "export a checkpoint to ONNX, checked against onnxruntime"),
     "stream-eval": ("stream_eval", "stitch a dataset's test split into one stream and score events and delays"),
     "screenshot": ("screenshot", "render the app offscreen for a few seconds and save the window as a PNG"),

@@ -119,11 +119,19 @@ def build_model(meta: CheckpointMeta, state_dict: dict | None = None, path=None)
     return model
 
 
+def _model_line(spec: dict) -> str:
+    if spec.get("name") == "ensemble":
+        members = spec.get("members") or []
+        return f"ensemble of {len(members)} (scores averaged): " + "; ".join(_model_line(m) for m in members[:1]) + \
+            (" …" if len(members) > 1 else "")
+    return f"{spec.get('name')} ({', '.join(f'{k}={v}' for k, v in spec.items() if k != 'name')})"
+
+
 def format_meta(d: dict) -> str:
     """Human-readable checkpoint card for `kinact info CKPT`."""
     lines = [
         f"checkpoint   {d.get('format')}",
-        f"model        {d['model'].get('name')} ({', '.join(f'{k}={v}' for k, v in d['model'].items() if k != 'name')})",
+        f"model        {_model_line(d['model'])}",
         f"layout       {d['layout']}   frames {d['frames']}   window {d['window_seconds']:.2f} s",
         f"features     {', '.join(d['features'])}   depth {d['depth'] or 'none'}",
         f"classes      {len(d['classes'])}: {', '.join(d['classes'][:6])}{' …' if len(d['classes']) > 6 else ''}",

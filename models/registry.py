@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .depth import DepthNet
+from .ensemble import ScoreAverage
 from .fusion import EndToEndFusion, TwoStreamFusion
 from .skeleton import SkeletonNet
 
@@ -31,7 +32,7 @@ _CLASSES: dict[str, Callable[..., nn.Module]] = {
     "fusion_e2e": EndToEndFusion,
 }
 _TWO_STREAM_KEYS = ("skeleton", "depth", "num_classes", "dropout")
-MODEL_NAMES = (*_CLASSES, "two_stream")
+MODEL_NAMES = (*_CLASSES, "two_stream", "ensemble")
 _NONE_TOKENS = (None, False, "none", "None", "")
 
 
@@ -39,6 +40,8 @@ def spec_keys(name: str) -> list[str]:
     """Keys accepted (besides "name") for a registry name."""
     if name == "two_stream":
         return list(_TWO_STREAM_KEYS)
+    if name == "ensemble":
+        return ["members"]
     if name not in _CLASSES:
         raise ValueError(f"unknown model name {name!r}; valid names: {', '.join(MODEL_NAMES)}")
     params = inspect.signature(_CLASSES[name]).parameters
@@ -76,7 +79,9 @@ def _sub_spec(spec: Mapping[str, Any], key: str, num_classes: Any) -> dict[str, 
 
 
 def build_model(spec: Mapping[str, Any]) -> nn.Module:
-    """Model from a dict with a "name" ("skeleton", "depth", "fusion_e2e", "two_stream") and its keys.
+    """Model from a dict with a "name" ("skeleton", "depth", "fusion_e2e", "two_stream", "ensemble") and its keys.
+
+    "ensemble" holds `members`, a list of specs of networks with the same inputs and classes (ScoreAverage).
 
     Raises ValueError for unknown names, unknown or missing keys, and invalid values.
     """
@@ -93,6 +98,14 @@ def build_model(spec: Mapping[str, Any]) -> nn.Module:
         if skeleton.num_classes != depth.num_classes and nc is None:
             raise ValueError("two_stream: skeleton and depth num_classes differ; set two_stream.num_classes")
         return TwoStreamFusion(skeleton, depth, num_classes=nc, dropout=float(spec.get("dropout", 0.0)))
+    if name == "ensemble":
+        _check_keys(name, spec, ["members"], ["members"])
+        members = spec["members"]
+        if not isinstance(members, (list, tuple)) or not all(isinstance(m, Mapping) for m in members):
+            raise ValueError("ensemble.members must be a list of model specs")
+        if any(m.get("name") == "ensemble" for m in members):
+            raise ValueError("ensemble members cannot be ensembles themselves")
+        return ScoreAverage([build_model(m) for m in members])
     _check_keys(name, spec, spec_keys(name), _required_keys(name))
     kwargs = {k: _plain(v) for k, v in spec.items() if k != "name"}
     if name == "skeleton" and "resize" in kwargs and (kwargs["resize"] in _NONE_TOKENS or kwargs["resize"] == ()):

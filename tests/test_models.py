@@ -38,6 +38,8 @@ SPECS = {
         "name": "fusion_e2e", "num_joints": 6, "num_classes": K, "num_frames": 12, "depth_size": [30, 26],
         "size": 16, "hidden": 8, "width": 0.125, "depth_channels": 3,
     },
+    "ensemble": {"name": "ensemble", "members": [{**TINY_TEMPORAL, "in_channels": 9}, {**TINY_TEMPORAL, "in_channels": 9,
+                                                                                  "memory": "attention"}]},
     "two_stream": {
         "name": "two_stream", "num_classes": K, "dropout": 0.1,
         "skeleton": {k: v for k, v in TINY_TEMPORAL.items() if k not in ("name", "num_classes")},
