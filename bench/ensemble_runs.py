@@ -31,6 +31,9 @@ GROUPS = {  # dataset -> [(skeleton members as (run folder, seed), depth seed or
     # the recipe before frames = 32 was chosen on validation, kept for comparison
     "msr_frames48": [([("msr_skeleton_ours", 0), ("msr_skeleton_ours", 1)], None),
                      ([("msr_ens", 2), ("msr_ens", 3)], None)],
+    # the chosen 32-frame recipe started from the shipped UTD-MHAD model's weights (optim.init_from)
+    "msr_utdinit": [([("msr_skeleton_ours_f32_utdinit", 0), ("msr_skeleton_ours_f32_utdinit", 1)], None),
+                    ([("msr_utdinit_ens", 2), ("msr_utdinit_ens", 3)], None)],
 }
 PROTOCOL = {
     "utd": "fixed before any ensemble number was seen on the test subjects: an ensemble is two members of "
@@ -44,6 +47,8 @@ PROTOCOL = {
            "at 100% for one model.",
     "msr_frames48": "as for msr, with members of `msr_skeleton_ours` (48 frames, the recipe before the validation "
                     "sweep that chose 32).",
+    "msr_utdinit": "as for msr, with members of `msr_skeleton_ours_f32_utdinit` (the same recipe started from the "
+                   "shipped UTD-MHAD model's weights, chosen on validation subjects 7 and 9).",
 }
 VAL_GROUP = [("noaction_partial_val", 0), ("partial_val_s1", 1)]  # both trained on subjects 1, 3, 5
 
@@ -77,8 +82,8 @@ def main() -> int:
     p.add_argument("--runs", required=True, help="folder with one run folder per config")
     p.add_argument("--data", required=True, help="the dataset folder (UTD-MHAD or MSR Action3D)")
     p.add_argument("--dataset", choices=tuple(GROUPS), default="utd",
-                   help="utd (with depth fusion and the validation check), msr (skeleton only) or msr_frames48 "
-                        "(the earlier MSR recipe)")
+                   help="utd (with depth fusion and the validation check), msr (skeleton only), msr_frames48 "
+                        "(the earlier MSR recipe) or msr_utdinit (MSR started from the UTD-MHAD model)")
     p.add_argument("--depth", default="utd_depth_ours", help="run folder of the depth model fused with UTD ensembles")
     p.add_argument("--val", action="store_true", help="only the validation check (subject 7), no test numbers")
     p.add_argument("--out", help="default bench/ensemble_<dataset>.json")
