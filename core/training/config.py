@@ -37,7 +37,7 @@ except ImportError:  # Python 3.10: the same parser as a package
 
 DATASETS = ("utd_mhad", "msr_action3d", "ntu", "kinrec")
 MODALITIES = ("skeleton", "depth", "fusion")
-DESCRIPTORS = {"dmi": 1, "dmm": 3}  # descriptor -> image channels
+DESCRIPTORS = {"dmi": 1, "dmm": 3, "dmm_rot": 3}  # descriptor -> image channels (one view)
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("plateau", "cosine", "none")
 MONITORS = ("train_loss", "val_loss")
@@ -72,6 +72,14 @@ class DataConfig:
     def uses_depth(self) -> bool:
         return self.modality in ("depth", "fusion")
 
+    def training_depth_recipe(self, angles) -> dict:
+        """The recipe that computes the sensor's view and then each virtual camera angle, stacked (C·(1+K))."""
+        recipe = self.depth_recipe()
+        if angles:
+            recipe["args"] = {**recipe["args"], "angles": [0.0, *[float(a) for a in angles]]}
+            recipe["channels"] = self.depth_channels * (1 + len(angles))
+        return recipe
+
     def depth_recipe(self) -> dict:
         """What a checkpoint must carry for live inference to rebuild the descriptor image; empty without depth."""
         if not self.uses_depth:
@@ -104,10 +112,13 @@ class InputConfig:
 
 @dataclass
 class DepthAugment:
-    """Random shift (fraction of the image size) and zoom (1 ± scale) of the descriptor image."""
+    """Random shift (fraction of the image size) and zoom (1 ± scale) of the descriptor image; with the
+    `dmm_rot` descriptor also virtual camera angles (degrees about the vertical axis, core/depth_views.py): each
+    training item is drawn from the sensor's own view or one of these, evaluation always sees the sensor's."""
 
     shift: float = 0.0
     scale: float = 0.0
+    angles: list[float] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -163,6 +174,8 @@ class ExperimentConfig:
         """The config as plain data in file form (the [augment] table holds the depth keys too)."""
         aug = self.augment.to_dict()
         aug.update(depth_shift=self.depth_augment.shift, depth_scale=self.depth_augment.scale)
+        if self.depth_augment.angles:  # only when set, so configs from before the key keep their fingerprint
+            aug["depth_angles"] = list(self.depth_augment.angles)
         d = {"name": self.name, "description": self.description, "seeds": list(self.seeds),
              "data": dataclasses.asdict(self.data), "input": dataclasses.asdict(self.input), "augment": aug,
              "model": copy.deepcopy(self.model), "optim": dataclasses.asdict(self.optim)}
@@ -291,10 +304,16 @@ def _augment(where: str, table) -> tuple[AugmentRecipe, DepthAugment]:
     for key, value in table.items():
         if key in ("depth_shift", "depth_scale"):
             depth[key[6:]] = _coerce(where, f"augment.{key}", value, 0.0)
+        elif key == "depth_angles":
+            if not isinstance(value, list) or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                                      and -90 <= a <= 90 and a != 0 for a in value):
+                raise KinactError(f"{where}: augment.depth_angles must be a list of non-zero angles in degrees "
+                                  "(-90..90), e.g. [-30, -15, 15, 30]")
+            depth["angles"] = [float(a) for a in value]
         elif key in skel_keys:
             skel[key] = _coerce(where, f"augment.{key}", value, getattr(AugmentRecipe(), key))
         else:
-            known = sorted(skel_keys | {"depth_shift", "depth_scale"})
+            known = sorted(skel_keys | {"depth_shift", "depth_scale", "depth_angles"})
             raise KinactError(f"{where}: unknown key augment.{key} (known: {', '.join(known)})")
     return AugmentRecipe(**skel), DepthAugment(**depth)
 
@@ -352,6 +371,8 @@ def validate(cfg: ExperimentConfig, where: str) -> None:
     bad = [f for f in i.features if f not in FEATURES]
     if bad or not i.features:
         raise KinactError(f"{where}: input.features = {i.features}; choose from {', '.join(FEATURES)}")
+    if cfg.depth_augment.angles and (not d.uses_depth or d.descriptor != "dmm_rot"):
+        raise KinactError(f"{where}: augment.depth_angles needs data.descriptor = 'dmm_rot' (virtual cameras)")
     if len(d.descriptor_size) != 2 or min(d.descriptor_size) < 8:
         raise KinactError(f"{where}: data.descriptor_size must be [H, W] of at least 8 pixels")
     if not d.train_subjects or not d.test_subjects:

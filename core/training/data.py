@@ -149,9 +149,11 @@ def cache_dir(dataset: str, depth: dict) -> str:
 
 def compute_descriptor(depth_frames: np.ndarray, depth: dict):
     """(T, H, W) depth → the raw descriptor of `depth['descriptor']` (what the cache stores)."""
-    from kinact.core import descriptors
+    from kinact.core import depth_views, descriptors
 
-    fn = getattr(descriptors, depth["descriptor"])
+    fn = {"dmi": descriptors.dmi, "dmm": descriptors.dmm, "dmm_rot": depth_views.dmm_rot}.get(depth["descriptor"])
+    if fn is None:
+        raise KinactError(f"unknown depth descriptor {depth['descriptor']!r} (known: dmi, dmm, dmm_rot)")
     try:
         return fn(depth_frames, **_descriptor_args(depth))
     except TypeError as exc:
@@ -269,6 +271,9 @@ class ItemRecipe:
     augment: AugmentRecipe = field(default_factory=AugmentRecipe)
     depth_shift: float = 0.0
     depth_scale: float = 0.0
+    # Views stacked in each descriptor image (the sensor's first, then virtual cameras: depth_views.py); a
+    # training item draws one of them, evaluation takes the sensor's.
+    depth_views: int = 1
     # The live window in frames and the normalisation, for `augment.partial` (partial.py); 0: no partial windows.
     window_frames: int = 0
     norm: NormRecipe | None = None
@@ -329,6 +334,10 @@ class ActionDataset(Dataset):
             item["skeleton"] = torch.from_numpy(make_features(resample(x, r.frames), r.features))
         if r.modality in ("depth", "fusion"):
             img = self.seqs.descriptors[i]
+            if r.depth_views > 1:
+                per = img.shape[0] // r.depth_views
+                k = int(rng.integers(r.depth_views)) if rng is not None else 0
+                img = img[k * per:(k + 1) * per]
             if rng is not None and (r.depth_shift > 0 or r.depth_scale > 0):
                 img = shift_scale(img, r.depth_shift, r.depth_scale, rng)
             item["depth"] = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))

@@ -283,8 +283,9 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
     # Data: rank 0 first, so a missing descriptor cache is filled once rather than by every process.
     if not dist.main:
         dist.barrier()
+    angles = cfg.depth_augment.angles if d.uses_depth else []
     seqs = load_sequences(d.dataset, data_root, d.fit_subjects + d.val_subjects + d.test_subjects,
-                          cfg.input.norm(), d.depth_recipe(), progress=progress and dist.main)
+                          cfg.input.norm(), d.training_depth_recipe(angles), progress=progress and dist.main)
     if dist.main:
         dist.barrier()
     parts = {"train": seqs.subset(d.fit_subjects), "val": seqs.subset(d.val_subjects) if d.val_subjects else None,
@@ -296,7 +297,7 @@ def train(config, data_root, out_dir, seed: int, device=None, progress: bool = T
     window_seconds = round(float(np.mean(parts["train"].durations)), 3)
     recipe = ItemRecipe(modality=d.modality, features=list(cfg.input.features), frames=cfg.input.frames,
                         augment=cfg.augment, depth_shift=cfg.depth_augment.shift,
-                        depth_scale=cfg.depth_augment.scale, norm=cfg.input.norm(),
+                        depth_scale=cfg.depth_augment.scale, norm=cfg.input.norm(), depth_views=1 + len(angles),
                         window_frames=max(4, int(round(window_seconds * frame_rate(parts["train"])))))
     classes = list(seqs.classes) + ([d.no_action_name] if d.no_action else [])
     if d.no_action and d.no_action_name in seqs.classes:
