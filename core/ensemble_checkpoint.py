@@ -38,7 +38,7 @@ def combine(paths: list, out, live: dict | None = None, name: str | None = None)
     state = {f"members.{i}.{k}": v for i, (s, _) in enumerate(loaded) for k, v in s.items()}
     members = [m.trained_on for _, m in loaded]
     trained_on = {"ensemble_of": [os.path.basename(os.fspath(p)) for p in paths], "members": members}
-    for key in ("dataset", "split", "train_subjects", "test_subjects"):
+    for key in ("dataset", "split", "modality", "train_subjects", "val_subjects", "test_subjects"):
         if all(key in m and m[key] == members[0][key] for m in members):
             trained_on[key] = members[0][key]
     if name:

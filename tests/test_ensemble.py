@@ -40,12 +40,15 @@ def test_score_average_refuses_members_that_do_not_agree():
 
 
 def test_combined_checkpoint_predicts_the_average_of_its_members(tmp_path):
-    a = tiny_checkpoint(tmp_path / "a.safetensors", seed=1, live={"stride": 2})
-    b = tiny_checkpoint(tmp_path / "b.safetensors", seed=2)
+    facts = {"dataset": "utd_mhad", "train_subjects": [1, 3], "val_subjects": [5], "test_subjects": [2]}
+    a = tiny_checkpoint(tmp_path / "a.safetensors", seed=1, live={"stride": 2}, trained_on={**facts, "seed": 1})
+    b = tiny_checkpoint(tmp_path / "b.safetensors", seed=2, trained_on={**facts, "seed": 2})
     out = tmp_path / "ens.safetensors"
     meta = combine([a, b], out)
     assert meta.model["name"] == "ensemble" and len(meta.model["members"]) == 2
     assert meta.live == {"stride": 2} and read_meta(out).classes == read_meta(a).classes
+    # `kinact eval --split val` and the model card read these; they hold when every member agrees
+    assert {k: meta.trained_on[k] for k in facts} == facts and [m["seed"] for m in meta.trained_on["members"]] == [1, 2]
     x = np.random.default_rng(0).normal(size=(2, 9, 16, 20)).astype(np.float32)
     pa = Predictor.load(a, backend="torch").predict_skeleton(x)
     pb = Predictor.load(b, backend="torch").predict_skeleton(x)
