@@ -194,9 +194,17 @@ def engine_section(bench: Path) -> list[str]:
                  "utd_skeleton_ours_noaction_partial": "0.78 s (F1 0.856)"}
         variants = [(f"`{SHIPPED_CONFIG}` with `--set augment.{k}` (not adopted)", f"{SHIPPED_CONFIG}_{suffix}.json")
                     for k, suffix in (("partial=0.9", "partial0.9"), ("partial_min=0.05", "min0.05"))]
+        variants += [(f"`{SHIPPED_CONFIG}`, validation seed 1 (the rows above: seed 0)", f"{SHIPPED_CONFIG}_seed1.json"),
+                     (f"`{SHIPPED_CONFIG}`, seeds 0 + 1 as one checkpoint (`kinact ensemble`; not adopted)",
+                      f"{SHIPPED_CONFIG}_ensemble01.json")]
+
+        def best(r):
+            c = r.get("tuned")
+            return f"{c['mean_delay_s']:.2f} s (F1 {c['f1']:.3f})" if c else "not tuned"
+
         rows = [(f"`{c}`", r, tuned.get(c, "—")) for c, r in floors] + [
-            (label, json.loads((bench / "oracle" / name).read_text()), "not tuned")
-            for label, name in variants if (bench / "oracle" / name).is_file()]
+            (label, r, best(r)) for label, name in variants if (bench / "oracle" / name).is_file()
+            for r in [json.loads((bench / "oracle" / name).read_text())]]
         for label, r, best in rows:
             o = next(iter(r["windows"].values()))["oracle"]
             cells = " | ".join(f"{o[f'hold_{n}']['mean_delay_s']:.2f} s" for n in (1, 5, 10))
@@ -205,7 +213,11 @@ def engine_section(bench: Path) -> list[str]:
                 "above it. Pushing further (90 % of the clips partial, or windows ending from 5 % of the action) "
                 "raised the floor again on validation and lost clip accuracy there (92.6% each against 97.2%). "
                 "A mean delay of 0.5 s at F1 ≥ 0.85 needs a model whose floor is lower still: the goal is "
-                "limited by how early the model can name an action, not by the engine.", ""]
+                "limited by how early the model can name an action, not by the engine. Nor does averaging two "
+                "seeds help (session 7): the second validation seed of the shipped recipe names actions later "
+                "(floor 0.57 s; clip accuracy 89.8% against 97.2% for seed 0, so one seed on 108 clips is a noisy "
+                "judge), and their two-model ensemble (clip accuracy 94.4%) has seed 0's floor and, tuned the same "
+                "way, a longer delay at the same F1, so the shipped model stays a single network.", ""]
     lat = load("latency.json")
     if lat:
         t, o = lat["torch"], lat["onnxruntime"]
