@@ -48,7 +48,12 @@ NOTES = {
         "same way: one clip of 108, within seed noise, so it has no final runs. Nor `utd_depth_ours_aug` "
         "(shift 0.15 and zoom 0.2 instead of 0.08 and 0.1): 76.9% / 72.2% for seeds 0 / 1 on validation against "
         "72.2% / 76.9% for `utd_depth_ours`, a tie at 74.5%. More regularisation (dropout 0.5 with weight decay "
-        "0.05) reached 71.3% there (seed 0)."),
+        "0.05) reached 71.3% there (seed 0). Nor (session 7) `utd_depth_ours_rot`: the maps rendered from the "
+        "point cloud (core/depth_views.py) with virtual cameras turned by ±15° and ±30° about the person as "
+        "extra training views (Wang et al. 2015), the sensor's view for evaluation: 67.6% / 77.8% for seeds 0 / 1 "
+        "on validation, 72.7% against 74.5%. The confusions there are between arm motions in front of the body "
+        "(clap / cross arms, catch / knock / wave), which a turned camera does not separate. The depth goal "
+        "(88%) is not reached by anything tried on this CPU."),
     "Ablations (UTD-MHAD skeleton)": (
         "Each `utd_skeleton_ablate_*` row changes one thing in `utd_skeleton_paper` (3-channel joints, one BiGRU "
         "TARM per axis, 50x50 rescale, ResNet-18, the paper's recipe; 83.49% over 2 seeds above): `no_tarm` drops "
