@@ -277,8 +277,9 @@ def ensemble_section(bench: Path, dataset: str = "utd") -> list[str]:
         return []
     r = json.loads(path.read_text())
     val, fused = r.get("val"), "fused" in r
-    data = {"utd": "UTD-MHAD"}.get(dataset, f"MSR_ACTION3D --dataset {dataset}")
-    title = "Our best: two-model ensembles" if dataset in ("utd", "msr") else f"Two-model ensembles ({dataset})"
+    data = {"utd": "UTD-MHAD", "utd3": "UTD-MHAD --dataset utd3"}.get(dataset, f"MSR_ACTION3D --dataset {dataset}")
+    title = ("Our best: two-model ensembles" if dataset in ("utd", "msr") else
+             "Three-model ensembles" if dataset == "utd3" else f"Two-model ensembles ({dataset})")
     out = [f"### {title}", "",
            f"`python bench/ensemble_runs.py --runs RUNS --data {data}` (`kinact eval A B{' [DEPTH]' if fused else ''} "
            "--fusion average`): " + r["protocol"][0].upper() + r["protocol"][1:], ""]
@@ -406,6 +407,7 @@ def main() -> int:
         if title.startswith("Fusion"):
             lines += score_fusion_section(Path(a.bench))
             lines += ensemble_section(Path(a.bench), "utd")
+            lines += ensemble_section(Path(a.bench), "utd3")
         if title.startswith("MSR"):
             lines += ensemble_section(Path(a.bench), "msr")
             lines += ensemble_section(Path(a.bench), "msr_frames48")
