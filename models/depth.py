@@ -12,6 +12,8 @@ Table 2 rows plus a compact one for real time:
 * "small": a plain 8-conv BN/ReLU CNN (~1.2 M parameters) for 3 x 112 x 112
   DMMs; depth motion images are smooth and low in detail, so a ResNet-18's
   11 M parameters mostly add latency and overfitting.
+* "hog": histograms of oriented gradients and one linear layer (hog.py), the
+  classic DMM baseline as a network.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import torch
 from torch import nn
 
 from .alexnet import AlexNet
+from .hog import HOGLinear
 from .resnet import BACKBONES, ClassifierHead, kaiming_init, scaled
 from .tarm import AxisTARMs
 
 __all__ = ["DepthNet", "SmallCNN", "DEPTH_ARCHS"]
 
-DEPTH_ARCHS = ("resnet18", "resnet50", "alexnet", "tarm_resnet18", "small")
+DEPTH_ARCHS = ("resnet18", "resnet50", "alexnet", "tarm_resnet18", "small", "hog")
 
 
 class SmallCNN(ClassifierHead):
@@ -93,6 +96,8 @@ class DepthNet(nn.Module):
             )
         elif arch == "alexnet":
             self.cnn = AlexNet(in_channels, num_classes, width=width, dropout=dropout)
+        elif arch == "hog":
+            self.cnn = HOGLinear(in_channels, num_classes, image_size, dropout=dropout)
         else:
             self.cnn = SmallCNN(in_channels, num_classes, width=width, dropout=dropout)
         self.num_features = self.cnn.num_features
