@@ -25,7 +25,8 @@ ROWS = [
         ("utd_skeleton_ours_noaction_partial01r7", None)]),
     ("Table 2 — depth descriptor models", [
         ("utd_depth_paper_resnet18", 0.3341), ("utd_depth_paper_resnet50", 0.3656),
-        ("utd_depth_paper_alexnet", 0.3431), ("utd_depth_paper_tarm_resnet18", 0.4920), ("utd_depth_ours", None)]),
+        ("utd_depth_paper_alexnet", 0.3431), ("utd_depth_paper_tarm_resnet18", 0.4920), ("utd_depth_ours", None),
+        ("utd_depth_hog", None)]),
     ("Fusion — skeleton + depth", [("utd_fusion_paper", 0.8146), ("utd_fusion_ours", None)]),
     ("MSR Action3D cross-subject, skeleton", [("msr_skeleton_ours", None), ("msr_skeleton_ours_f32", None),
                                               ("msr_skeleton_ours_f32_utdinit", None)]),
@@ -277,9 +278,11 @@ def ensemble_section(bench: Path, dataset: str = "utd") -> list[str]:
         return []
     r = json.loads(path.read_text())
     val, fused = r.get("val"), "fused" in r
-    data = {"utd": "UTD-MHAD", "utd3": "UTD-MHAD --dataset utd3"}.get(dataset, f"MSR_ACTION3D --dataset {dataset}")
-    title = ("Our best: two-model ensembles" if dataset in ("utd", "msr") else
-             "Three-model ensembles" if dataset == "utd3" else f"Two-model ensembles ({dataset})")
+    data = "UTD-MHAD" if dataset == "utd" else ("UTD-MHAD" if dataset.startswith("utd") else "MSR_ACTION3D") + \
+        f" --dataset {dataset}"
+    title = {"utd": "Our best: two-model ensembles", "msr": "Our best: two-model ensembles",
+             "utd3": "Three-model ensembles", "utd_hog": "Two-model ensembles with the HOG depth model"}.get(
+        dataset, f"Two-model ensembles ({dataset})")
     out = [f"### {title}", "",
            f"`python bench/ensemble_runs.py --runs RUNS --data {data}` (`kinact eval A B{' [DEPTH]' if fused else ''} "
            "--fusion average`): " + r["protocol"][0].upper() + r["protocol"][1:], ""]
@@ -407,6 +410,7 @@ def main() -> int:
         if title.startswith("Fusion"):
             lines += score_fusion_section(Path(a.bench))
             lines += ensemble_section(Path(a.bench), "utd")
+            lines += ensemble_section(Path(a.bench), "utd_hog")
             lines += ensemble_section(Path(a.bench), "utd3")
         if title.startswith("MSR"):
             lines += ensemble_section(Path(a.bench), "msr")
