@@ -15,8 +15,7 @@ NOTES = {
         "separately trained streams (below). Session 7 added two late-fusion variants, each fixed before its "
         "test numbers: the HOG depth model (`utd_depth_hog`, chosen on validation as our depth model, 83.84% alone "
         "against 80.81% for the CNN) as the ensembles' partner fuses to 96.86% ± 0.49, below the CNN's 97.21%: "
-        "better alone, it adds less beside the skeleton (its mistakes overlap the skeleton's more, or its softer "
-        "scores weigh less in the average); three skeleton members with the CNN depth model fuse to 97.33% ± "
+        "better alone, it adds less beside the skeleton (why was not measured); three skeleton members with the CNN depth model fuse to 97.33% ± "
         "0.49. The goal of 97.5% is not reached by any of them."),
     "Table 2 — depth descriptor models": (
         "Tried and not adopted: `utd_depth_ours_halves` (each depth motion map also from the first and second "
