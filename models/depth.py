@@ -57,7 +57,8 @@ class DepthNet(nn.Module):
     image_size is the nominal (H, W) written into `input_spec`; only
     "tarm_resnet18" requires it (W is the TARM feature size), the others
     accept any size large enough for their strides.
-    dropout=None means 0.5 for "alexnet" (its classic FC dropout) and 0 otherwise.
+    dropout=None means 0.5 for "alexnet" (its classic FC dropout) and 0 otherwise. hog_cell and hog_bins
+    (pixels per cell side, orientation bins) are read by "hog" only.
     """
 
     def __init__(
@@ -74,6 +75,8 @@ class DepthNet(nn.Module):
         gate: str = "linear",
         tarm_dropout: float = 0.0,
         dropout: float | None = None,
+        hog_cell: int = 8,
+        hog_bins: int = 9,
     ) -> None:
         super().__init__()
         if arch not in DEPTH_ARCHS:
@@ -97,7 +100,7 @@ class DepthNet(nn.Module):
         elif arch == "alexnet":
             self.cnn = AlexNet(in_channels, num_classes, width=width, dropout=dropout)
         elif arch == "hog":
-            self.cnn = HOGLinear(in_channels, num_classes, image_size, dropout=dropout)
+            self.cnn = HOGLinear(in_channels, num_classes, image_size, cell=hog_cell, bins=hog_bins, dropout=dropout)
         else:
             self.cnn = SmallCNN(in_channels, num_classes, width=width, dropout=dropout)
         self.num_features = self.cnn.num_features

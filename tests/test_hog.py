@@ -48,5 +48,8 @@ def test_a_blank_image_gives_zero_features_and_the_only_weights_are_the_head():
 def test_registry_builds_it_as_a_depth_arch_and_refuses_tiny_images():
     net = build_model({"name": "depth", "in_channels": 3, "num_classes": 4, "arch": "hog", "image_size": [40, 48]})
     assert net(torch.rand(2, 3, 40, 48)).shape == (2, 4)
+    coarse = build_model({"name": "depth", "in_channels": 3, "num_classes": 4, "arch": "hog", "image_size": [40, 48],
+                          "hog_cell": 16, "hog_bins": 6})
+    assert coarse.cnn.fc.in_features == 3 * 6 * 2 * 3
     with pytest.raises(ValueError, match="2 x 2 cells"):
         HOGLinear(3, 4, image_size=(12, 12), cell=8)
