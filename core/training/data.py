@@ -151,9 +151,10 @@ def compute_descriptor(depth_frames: np.ndarray, depth: dict):
     """(T, H, W) depth → the raw descriptor of `depth['descriptor']` (what the cache stores)."""
     from kinact.core import depth_views, descriptors
 
-    fn = {"dmi": descriptors.dmi, "dmm": descriptors.dmm, "dmm_rot": depth_views.dmm_rot}.get(depth["descriptor"])
+    known = {"dmi": descriptors.dmi, "dmm": descriptors.dmm, "dmm_rot": depth_views.dmm_rot}
+    fn = known.get(depth["descriptor"])
     if fn is None:
-        raise KinactError(f"unknown depth descriptor {depth['descriptor']!r} (known: dmi, dmm, dmm_rot)")
+        raise KinactError(f"unknown depth descriptor {depth['descriptor']!r} (known: {', '.join(known)})")
     try:
         return fn(depth_frames, **_descriptor_args(depth))
     except TypeError as exc:
