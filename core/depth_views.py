@@ -97,5 +97,5 @@ def _render(t, y, x, z, frames, pitch, bins, noise_mm, lag, step, size) -> list[
         total = change.sum(0, dtype=np.float32)[None]
         if z_axis is not None and sigma_bins > 0.3:
             total = ndimage.gaussian_filter1d(total, sigma_bins, axis=z_axis + 1, mode="constant")
-        maps.append(_finish(np.repeat(total, 3, axis=0), size, temporal_halves=False))
+        maps.append(_finish(total, size, temporal_halves=False))
     return maps

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from kinact.core.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+from kinact.core.checkpoint import CheckpointMeta, build_model, load_checkpoint, save_checkpoint
 from kinact.core.errors import BadInputError, KinactError
 
 #: meta fields every member must share: what the pipeline feeds the network and how it reads its output
@@ -26,15 +26,13 @@ def combine(paths: list, out, live: dict | None = None, name: str | None = None)
         raise KinactError("an ensemble needs at least two checkpoints")
     loaded = [load_checkpoint(p) for p in paths]
     first = loaded[0][1]
-    for p, (_, meta) in zip(paths[1:], loaded[1:]):
+    for p, (_, meta) in zip(paths, loaded):
+        if meta.model.get("name") == "ensemble":
+            raise BadInputError(p, "is already an ensemble; list its members instead")
         for key in SHARED:
             if getattr(meta, key) != getattr(first, key):
                 raise BadInputError(p, f"its {key} differs from {os.fspath(paths[0])}'s; ensemble members "
                                        "must share classes, layout, window, normalisation and inputs")
-        if meta.model.get("name") == "ensemble":
-            raise BadInputError(p, "is already an ensemble; list its members instead")
-    if first.model.get("name") == "ensemble":
-        raise BadInputError(paths[0], "is already an ensemble; list its members instead")
     state = {f"members.{i}.{k}": v for i, (s, _) in enumerate(loaded) for k, v in s.items()}
     members = [m.trained_on for _, m in loaded]
     trained_on = {"ensemble_of": [os.path.basename(os.fspath(p)) for p in paths], "members": members}
@@ -46,8 +44,6 @@ def combine(paths: list, out, live: dict | None = None, name: str | None = None)
     meta = dataclasses.replace(first, model={"name": "ensemble", "members": [m.model for _, m in loaded]},
                                trained_on=trained_on, live=dict(live) if live is not None else dict(first.live))
     # Build it once before writing: a member spec the registry cannot rebuild must fail here, not live.
-    from kinact.core.checkpoint import build_model
-
     build_model(meta, state, path=out)
     save_checkpoint(out, state, meta)
     return meta
